@@ -1,0 +1,145 @@
+"""The ASGI app and the request road, start to finish.
+
+    route → account → read body → handler (validate → decide → render) → settle (journal)
+
+Routes come from the spec's paths; a path the spec does not have answers 404 and a method
+it does not list answers 405, both in Moonshot's envelope. Errors raised anywhere on the
+road are `APIError` values rendered in one place; anything else is a mockshot bug and
+answers 500 `server_error` with no stack trace (the trace goes to the log).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from . import errors
+from .errors import APIError
+from .http import error_response, json_response, read_json
+from .mock import Incoming, Mock
+from .resources import account, chat
+from .settings import Settings
+from .spec import Operation
+
+__all__ = ["create_app"]
+
+log = logging.getLogger("mockshot")
+access_log = logging.getLogger("mockshot.access")
+
+Handler = Callable[[Mock, Incoming], Awaitable[Response]]
+
+HANDLERS: dict[str, Handler] = {
+    "GET /v1/models": account.list_models,
+    "GET /v1/users/me/balance": account.balance,
+    "POST /v1/tokenizers/estimate-token-count": account.estimate_token_count,
+    "POST /v1/chat/completions": chat.create_chat_completion,
+}
+
+
+async def not_served(mock: Mock, incoming: Incoming) -> Response:
+    """Operations of the spec that this version of mockshot does not serve yet."""
+    raise APIError(
+        501,
+        "not_implemented_error",
+        f"mockshot does not serve {incoming.operation} yet",
+    )
+
+
+def _seed(mock: Mock, request: Request) -> int:
+    override = request.headers.get("x-mockshot-seed")
+    if override is None:
+        return mock.settings.seed
+    try:
+        return int(override)
+    except ValueError:
+        raise errors.invalid_request(
+            f"X-Mockshot-Seed must be an integer, got {override!r}"
+        ) from None
+
+
+def endpoint(mock: Mock, op: Operation, handler: Handler) -> Callable:
+    """The road for one operation."""
+    takes_body = mock.spec.operation_schema(op.method, op.path) is not None
+    name = op.name
+
+    async def run(request: Request) -> Response:
+        started = time.perf_counter()
+        incoming = Incoming(name, "")
+        try:
+            incoming.account = mock.authenticate(request.headers.get("authorization"))
+            incoming.seed = _seed(mock, request)
+            incoming.headers = request.headers
+            incoming.path_params = request.path_params
+            if takes_body:
+                incoming.body = await read_json(request, mock.settings.max_body_bytes)
+            response = await handler(mock, incoming)
+        except APIError as error:
+            response = error_response(error)
+        except Exception as exc:  # a mockshot bug, never the client's fault
+            log.exception("unhandled error in %s", name)
+            response = error_response(
+                APIError(500, "server_error", f"mockshot internal error: {type(exc).__name__}")
+            )
+        record(mock, incoming, response.status_code, started)
+        return response
+
+    return run
+
+
+def record(mock: Mock, incoming: Incoming, status: int, started: float) -> None:
+    """Settle the call: a journal entry, and an access-log line when INFO is on."""
+    elapsed_ms = (time.perf_counter() - started) * 1000
+    entry = {
+        "operation": incoming.operation,
+        "account": incoming.account,
+        "model": incoming.model,
+        "status": status,
+        "seed": incoming.seed,
+        "at": mock.clock.now(),
+        "elapsed_ms": round(elapsed_ms, 3),
+        "request": incoming.body,
+        **incoming.journal,
+    }
+    mock.store.journal_append(entry)
+    if access_log.isEnabledFor(logging.INFO):
+        access_log.info("%s %d %.2fms model=%s", incoming.operation, status, elapsed_ms,
+                        incoming.model or "-")
+
+
+async def health(request: Request) -> Response:
+    return json_response({"status": "ok"})
+
+
+def _not_found(request: Request, exc: Exception) -> Response:
+    status = getattr(exc, "status_code", 404)
+    method, path = request.method, request.url.path
+    if status == 405:
+        allowed = [m for m in getattr(exc, "headers", {}).get("Allow", "").split(", ") if m]
+        return error_response(errors.method_not_allowed(method, path, allowed))
+    return error_response(errors.not_found_path(method, path))
+
+
+def create_app(settings: Settings | None = None, *, mock: Mock | None = None) -> Starlette:
+    """Build a mock server app; `app.state.mock` is its `Mock`."""
+    mock = mock or Mock(settings)
+    routes = [Route("/_mockshot/health", health, methods=["GET"])]
+    by_path: dict[str, list[Operation]] = {}
+    for op in mock.spec.operations:
+        by_path.setdefault(op.path, []).append(op)
+    for path, ops in by_path.items():
+        for op in ops:
+            handler = HANDLERS.get(op.name, not_served)
+            routes.append(Route(path, endpoint(mock, op, handler), methods=[op.method.upper()]))
+    app = Starlette(
+        routes=routes,
+        exception_handlers={HTTPException: _not_found, 404: _not_found, 405: _not_found},
+    )
+    app.state.mock = mock
+    return app

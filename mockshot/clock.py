@@ -1,0 +1,73 @@
+"""The one clock every timestamp and every wait comes from.
+
+A served mock runs on `RealClock`; tests run on `VirtualClock`, where waiting costs no real
+time and `advance()` moves time on (streams finish at once, batches progress on demand).
+Nothing else in the package reads the time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Protocol
+
+__all__ = ["Clock", "RealClock", "VirtualClock", "make_clock"]
+
+VIRTUAL_EPOCH = 1767225600.0  # 2026-01-01T00:00:00Z: fixed, so a seed reproduces bytes
+
+
+class Clock(Protocol):
+    def now(self) -> float: ...
+
+    async def sleep(self, seconds: float) -> None: ...
+
+
+class RealClock:
+    """Wall-clock time; `speed` > 1 makes every wait shorter (a scaled clock)."""
+
+    virtual = False
+
+    def __init__(self, speed: float = 1.0) -> None:
+        self.speed = speed
+
+    def now(self) -> float:
+        return time.time()
+
+    async def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            await asyncio.sleep(seconds / self.speed)
+
+
+class VirtualClock:
+    """Time that moves only when told to: by `advance`, `set`, or a simulated wait."""
+
+    virtual = True
+
+    def __init__(self, start: float = VIRTUAL_EPOCH) -> None:
+        self._now = start
+
+    def now(self) -> float:
+        return self._now
+
+    def advance(self, seconds: float) -> float:
+        if seconds < 0:
+            raise ValueError("the clock cannot go back; use set() to move it anywhere")
+        self._now += seconds
+        return self._now
+
+    def set(self, timestamp: float) -> float:
+        self._now = timestamp
+        return self._now
+
+    async def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            self._now += seconds
+        await asyncio.sleep(0)
+
+
+def make_clock(kind: str, start: float | None = None, speed: float = 1.0) -> Clock:
+    if kind == "virtual":
+        return VirtualClock(VIRTUAL_EPOCH if start is None else start)
+    if kind == "real":
+        return RealClock(speed)
+    raise ValueError(f"clock must be 'real' or 'virtual', not {kind!r}")

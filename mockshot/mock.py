@@ -1,0 +1,99 @@
+"""`Mock`: one mock instance's parts (settings, spec, catalog, store, clock, tokenizer).
+
+Handlers receive the `Mock` and an `Incoming` request; there is no module-level state, so
+any number of mocks can live in one process (parallel test workers, parallel servers).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+from .catalog import Catalog, ModelSpec, load_catalog
+from .clock import Clock, make_clock
+from .errors import APIError, incorrect_api_key, invalid_authentication, model_not_found
+from .settings import Settings
+from .spec import Spec, load_spec
+from .store import MemoryStore, Store
+from .tokens import PromptCost, load_tokenizer
+
+__all__ = ["Incoming", "Mock"]
+
+
+@dataclass(slots=True)
+class Incoming:
+    """A request on the road: who sent it, what it asks, and its per-request overrides."""
+
+    operation: str
+    account: str
+    body: Any = None
+    path_params: dict[str, str] = field(default_factory=dict)
+    query: dict[str, str] = field(default_factory=dict)
+    headers: Any = None
+    seed: int = 0
+    model: str | None = None  # for the journal
+    journal: dict[str, Any] = field(default_factory=dict)
+
+
+class Mock:
+    """Everything one mock owns. Build it once; it compiles what requests need up front."""
+
+    def __init__(self, settings: Settings | None = None, *, store: Store | None = None,
+                 clock: Clock | None = None) -> None:
+        self.settings = settings = settings or Settings()
+        self.spec: Spec = load_spec()
+        self.spec.compile_all()
+        self.catalog: Catalog = load_catalog(list(settings.models))
+        self.store: Store = store or MemoryStore(
+            settings.initial_balance, settings.initial_voucher, settings.journal_size
+        )
+        self.clock: Clock = clock or make_clock(settings.clock, speed=settings.clock_speed)
+        self.tokenizer = load_tokenizer(settings.tokenizer_model)
+        self.allowed_keys = frozenset(settings.api_key)
+
+    def authenticate(self, authorization: str | None) -> str:
+        """The account a `Bearer` key names; 401 in the real two flavours otherwise."""
+        if not authorization:
+            raise incorrect_api_key()
+        scheme, _, key = authorization.partition(" ")
+        key = key.strip()
+        if scheme.lower() != "bearer" or not key:
+            raise incorrect_api_key()
+        if self.allowed_keys and key not in self.allowed_keys:
+            raise invalid_authentication()
+        return key
+
+    def model(self, model_id: object) -> ModelSpec:
+        found = self.catalog.get(model_id)
+        if found is None:
+            raise model_not_found(model_id)
+        return found
+
+    def prompt_cost(self, model: ModelSpec) -> PromptCost:
+        return PromptCost(self.tokenizer, model.image_tokens, model.video_tokens)
+
+    def rng(self, seed: int, operation: str, fingerprint: bytes) -> tuple[random.Random, int]:
+        """The call's own generator: from (seed, the call, how many identical calls came
+        before it), so a call's reply never depends on unrelated calls."""
+        ordinal = self.store.next_ordinal(operation.encode() + fingerprint)
+        digest = hashlib.blake2b(
+            fingerprint + seed.to_bytes(8, "little", signed=True) + ordinal.to_bytes(8, "little"),
+            digest_size=16,
+        ).digest()
+        return random.Random(int.from_bytes(digest, "little")), ordinal
+
+    def check_balance(self, account: str) -> None:
+        if self.store.balance(account).available <= 0:
+            raise APIError(
+                429,
+                "exceeded_current_quota_error",
+                f"Your account {account_label(account)} is suspended due to insufficient "
+                "balance, please recharge your account or check your plan and billing details",
+            )
+
+
+def account_label(key: str) -> str:
+    """An org-style label for messages: a stable short hash, never the key itself."""
+    return "org-" + hashlib.blake2b(key.encode(), digest_size=8).hexdigest()

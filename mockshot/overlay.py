@@ -1,0 +1,74 @@
+"""Apply an OpenAPI Overlay 1.0 document to the vendored spec.
+
+The vendored spec stays byte-for-byte as published; every correction the real service needs
+lives in `openapi/overlay.json` as an action with a `description` saying why. Targets use the
+JSONPath subset that plain paths need (`$.a.b['c/d']`); an `update` merges objects
+recursively and replaces everything else (lists included, so an enum can be widened in one
+action); `remove: true` deletes the target.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from typing import Any
+
+__all__ = ["OverlayError", "apply_overlay", "parse_target"]
+
+_SEGMENT = re.compile(r"\.([A-Za-z0-9_$\-]+)|\['((?:[^'\\]|\\.)*)'\]")
+
+
+class OverlayError(ValueError):
+    """An overlay action that does not fit the document: a bad target or a missing parent."""
+
+
+def parse_target(target: str) -> list[str]:
+    """`$.components.schemas['Message']` → `["components", "schemas", "Message"]`."""
+    if not target.startswith("$"):
+        raise OverlayError(f"target {target!r} must start with '$'")
+    keys, pos = [], 1
+    while pos < len(target):
+        match = _SEGMENT.match(target, pos)
+        if match is None:
+            raise OverlayError(f"target {target!r}: cannot parse at {target[pos:]!r}")
+        keys.append(match.group(1) if match.group(1) is not None else match.group(2))
+        pos = match.end()
+    return keys
+
+
+def _merge(target: dict, update: dict) -> None:
+    for key, value in update.items():
+        if isinstance(value, dict) and isinstance(target.get(key), dict):
+            _merge(target[key], value)
+        else:
+            target[key] = copy.deepcopy(value)
+
+
+def _resolve(document: dict, keys: list[str], target: str) -> tuple[Any, str | None]:
+    node: Any = document
+    for key in keys[:-1]:
+        if not isinstance(node, dict) or key not in node:
+            raise OverlayError(f"target {target!r}: no {key!r} in the document")
+        node = node[key]
+    return node, (keys[-1] if keys else None)
+
+
+def apply_overlay(document: dict, overlay: dict) -> dict:
+    """Return a new document with every action of `overlay` applied in order."""
+    result = copy.deepcopy(document)
+    for action in overlay.get("actions", []):
+        keys = parse_target(action["target"])
+        parent, last = _resolve(result, keys, action["target"])
+        if action.get("remove"):
+            if last is None or last not in parent:
+                raise OverlayError(f"cannot remove {action['target']!r}: it does not exist")
+            del parent[last]
+            continue
+        update = action.get("update", {})
+        if last is None:
+            _merge(result, update)
+        elif isinstance(parent.get(last), dict) and isinstance(update, dict):
+            _merge(parent[last], update)
+        else:
+            parent[last] = copy.deepcopy(update)
+    return result

@@ -1,0 +1,33 @@
+"""Models, balance and token estimation: the account-level endpoints."""
+
+from __future__ import annotations
+
+from starlette.responses import Response
+
+from ..chat_rules import check_messages
+from ..errors import invalid_request
+from ..http import json_response
+from ..mock import Incoming, Mock
+
+__all__ = ["balance", "estimate_token_count", "list_models"]
+
+
+async def list_models(mock: Mock, incoming: Incoming) -> Response:
+    return json_response(mock.catalog.listing())
+
+
+async def balance(mock: Mock, incoming: Incoming) -> Response:
+    return json_response(mock.store.balance(incoming.account).body())
+
+
+async def estimate_token_count(mock: Mock, incoming: Incoming) -> Response:
+    """The same count chat usage reports as `prompt_tokens` for these messages."""
+    body = incoming.body
+    model = mock.model(body.get("model"))
+    incoming.model = model.id
+    mock.spec.validator("post", "/v1/tokenizers/estimate-token-count").check(body)
+    if not body["messages"]:
+        raise invalid_request("messages must not be empty")
+    check_messages(body["messages"], reasoning_required=False)
+    total = mock.prompt_cost(model).messages(body["messages"])
+    return json_response({"data": {"total_tokens": total}})

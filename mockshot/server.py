@@ -1,0 +1,92 @@
+"""Serve a mock on a port with uvicorn (httptools + uvloop when installed).
+
+`serve()` blocks until SIGINT/SIGTERM (uvicorn's own clean shutdown); `ServedMock` runs the
+same server in a background thread for tests and the pytest plugin, on port 0 by default.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+from collections.abc import Callable
+
+import uvicorn
+
+from .app import create_app
+from .mock import Mock
+from .settings import Settings
+
+__all__ = ["ServedMock", "bind", "serve"]
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """Bind before uvicorn starts, so port 0 can be resolved and printed up front."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.set_inheritable(True)
+    return sock
+
+
+def _config(app, settings: Settings, log_level: str | None = None) -> uvicorn.Config:
+    return uvicorn.Config(
+        app,
+        log_level=(log_level or settings.log_level).lower(),
+        access_log=False,  # mockshot writes its own access line (mockshot.access)
+        lifespan="off",
+        timeout_graceful_shutdown=2,
+        server_header=False,
+        date_header=True,
+    )
+
+
+def base_url(sock: socket.socket) -> str:
+    host, port = sock.getsockname()[:2]
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}"
+
+
+def serve(settings: Settings, announce: Callable[[str], None] = print) -> None:
+    """Run until interrupted. `announce` receives the base URL once the socket is bound."""
+    mock = Mock(settings)
+    sock = bind(settings.host, settings.port)
+    announce(base_url(sock))
+    server = uvicorn.Server(_config(create_app(mock=mock), settings))
+    server.run(sockets=[sock])
+
+
+class ServedMock:
+    """A mock served from a background thread: `with ServedMock() as served: served.url`."""
+
+    def __init__(self, settings: Settings | None = None, mock: Mock | None = None) -> None:
+        settings = settings or Settings(port=0, log_level="warning")
+        self.mock = mock or Mock(settings)
+        self._sock = bind(settings.host, settings.port)
+        self.url = base_url(self._sock)
+        config = _config(create_app(mock=self.mock), settings, "warning")
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._run, daemon=True, name="mockshot")
+
+    def _run(self) -> None:
+        asyncio.run(self._server.serve(sockets=[self._sock]))
+
+    def start(self) -> ServedMock:
+        self._thread.start()
+        while not self._server.started:
+            if not self._thread.is_alive():
+                raise RuntimeError("mockshot server failed to start")
+            threading.Event().wait(0.005)
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=5)
+        self._sock.close()
+
+    def __enter__(self) -> ServedMock:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,119 @@
+"""One Settings type; CLI flags, `MOCKSHOT_*` variables and config-file keys use its names.
+
+Precedence, lowest first: defaults, the config file, the environment, the command line.
+A config file is TOML or JSON (`.toml` / `.json`) whose top-level keys are these field
+names; it may also carry `models` (catalog additions, see catalog.py).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+__all__ = ["Settings", "SettingsError"]
+
+ENV_PREFIX = "MOCKSHOT_"
+
+
+class SettingsError(ValueError):
+    """A setting that cannot be used; the message says which and why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    seed: int = 0
+    config: str | None = None
+    api_key: tuple[str, ...] = ()  # empty: any non-empty key is accepted
+    log_level: str = "info"
+    clock: str = "real"  # real | virtual
+    clock_speed: float = 1.0
+    max_body_bytes: int = 100 * 1024 * 1024
+    initial_balance: float = 100.0
+    initial_voucher: float = 0.0
+    journal_size: int = 1000
+    prompt_cache: bool = True
+    system_fingerprint: str = "fpv0_1c3effa9"
+    tokenizer_model: str | None = None
+    admin_token: str | None = None
+    models: tuple[dict, ...] = field(default=(), compare=False)
+
+    @classmethod
+    def load(
+        cls,
+        overrides: Mapping[str, Any] | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> Settings:
+        """Defaults < config file < environment < `overrides` (the command line)."""
+        environ = os.environ if environ is None else environ
+        overrides = {k: v for k, v in (overrides or {}).items() if v not in (None, ())}
+        from_env = {
+            f.name: environ[ENV_PREFIX + f.name.upper()]
+            for f in fields(cls)
+            if ENV_PREFIX + f.name.upper() in environ and f.name != "models"
+        }
+        config = overrides.get("config") or from_env.get("config")
+        merged: dict[str, Any] = read_config(config) if config else {}
+        merged.update(from_env)
+        merged.update(overrides)
+        if config:
+            merged["config"] = config
+        return cls().updated(merged)
+
+    def updated(self, values: Mapping[str, Any]) -> Settings:
+        """A copy with `values` coerced to each field's type (strings from env/CLI too)."""
+        known = {f.name: f for f in fields(self)}
+        unknown = sorted(set(values) - set(known))
+        if unknown:
+            raise SettingsError(f"unknown setting(s): {', '.join(unknown)}")
+        coerced = {name: _coerce(name, known[name].default, v) for name, v in values.items()}
+        return replace(self, **coerced)
+
+
+def _coerce(name: str, default: Any, value: Any) -> Any:
+    try:
+        if name == "api_key":
+            items = value.split(",") if isinstance(value, str) else value
+            return tuple(str(item).strip() for item in items if str(item).strip())
+        if name == "models":
+            return tuple(dict(item) for item in value)
+        if isinstance(default, bool):
+            return value if isinstance(value, bool) else _parse_bool(value)
+        if isinstance(default, int) and not isinstance(default, bool):
+            return int(value)
+        if isinstance(default, float):
+            return float(value)
+        return None if value is None else str(value)
+    except (TypeError, ValueError) as exc:
+        raise SettingsError(f"setting {name}: cannot use {value!r} ({exc})") from None
+
+
+def _parse_bool(value: Any) -> bool:
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ValueError("expected true or false")
+
+
+def read_config(path: str) -> dict[str, Any]:
+    """Read a TOML or JSON config file into setting names → values."""
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SettingsError(f"config file {path}: {exc.strerror}") from None
+    try:
+        data = json.loads(text) if file.suffix == ".json" else tomllib.loads(text)
+    except (ValueError, tomllib.TOMLDecodeError) as exc:
+        raise SettingsError(f"config file {path}: {exc}") from None
+    if not isinstance(data, dict):
+        raise SettingsError(f"config file {path}: the top level must be a table/object")
+    return {key.replace("-", "_"): value for key, value in data.items()}

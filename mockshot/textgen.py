@@ -1,0 +1,63 @@
+"""Seeded natural text, produced directly as one-token pieces.
+
+Words come from Faker's English lorem list (only words of at most 8 letters, which the
+approximate tokenizer charges one token each), so a sentence is built as a list of pieces
+whose count *is* its token count: cutting a reply to a budget, or a stream into chunks,
+never needs a second tokenizer pass. The generator takes a `random.Random` and reads no
+other source of chance.
+"""
+
+from __future__ import annotations
+
+import random
+from functools import cache
+
+import orjson
+
+__all__ = ["json_object_text", "paragraph", "words"]
+
+TOPICS = ("summary", "answer", "detail", "reason", "note", "example", "status", "result")
+
+
+@cache
+def words() -> tuple[str, ...]:
+    from faker.providers.lorem.en_US import Provider
+
+    return tuple(w for w in Provider.word_list if w.isalpha() and w.isascii() and len(w) <= 8)
+
+
+def sentence(rng: random.Random, length: int, first: bool) -> list[str]:
+    """`length` words and a full stop: `["The", " cat", " sat", "."]` (a leading space
+    unless it opens the text)."""
+    vocab = words()
+    chosen = [vocab[int(rng.random() * len(vocab))] for _ in range(length)]
+    out = [("" if first else " ") + chosen[0].capitalize()]
+    out.extend(" " + w for w in chosen[1:])
+    if length > 6 and rng.random() < 0.3:
+        out.insert(int(rng.random() * (length - 3)) + 2, ",")
+    out.append(".")
+    return out
+
+
+def paragraph(rng: random.Random, tokens: int, first: bool = True) -> list[str]:
+    """About `tokens` pieces of sentences (at least one sentence)."""
+    out: list[str] = []
+    while len(out) < tokens:
+        out.extend(sentence(rng, 4 + int(rng.random() * 12), first and not out))
+    return out
+
+
+def json_object_text(rng: random.Random) -> str:
+    """A small JSON object for `response_format: json_object` (Moonshot writes compact
+    JSON with `", "` separators rarely; compact is the common case)."""
+    keys = rng.sample(TOPICS, 2 + int(rng.random() * 3))
+    obj: dict[str, object] = {}
+    for key in keys:
+        roll = rng.random()
+        if roll < 0.5:
+            obj[key] = "".join(sentence(rng, 3 + int(rng.random() * 6), True))
+        elif roll < 0.75:
+            obj[key] = round(rng.random() * 100, 2)
+        else:
+            obj[key] = [w for w in rng.sample(words(), 3)]
+    return orjson.dumps(obj).decode()

@@ -1,0 +1,186 @@
+"""One token counter for usage, the estimate endpoint, the context check and billing.
+
+Kimi's tokenizer is a tiktoken BPE whose pre-tokenizer splits Han characters one by one,
+letter runs (with one leading space) as words, digits in groups of up to three, and
+punctuation runs. `ApproxTokenizer` follows those same splits and charges each one what a
+160k-entry vocabulary usually charges: a Han/kana/hangul character 1, a word of up to 8
+letters 1 (longer words 1 per 8 letters), a digit group 1, a punctuation run 1 per 2
+characters, a stray whitespace run 1. Where tiktoken is installed and a Kimi
+`tiktoken.model` file is configured, `TiktokenTokenizer` gives exact counts instead.
+
+Both can also split text into *pieces*: consecutive strings whose counts add up to the
+count of the whole. The engine cuts replies to a token budget and streams them by pieces,
+so `max_completion_tokens` is honoured to the token and stream and non-stream agree.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Protocol
+
+__all__ = [
+    "ApproxTokenizer",
+    "PromptCost",
+    "TiktokenTokenizer",
+    "Tokenizer",
+    "load_tokenizer",
+]
+
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+_SPLIT = re.compile(
+    rf"([{_CJK}])"  # 1: one Han / kana / hangul character
+    rf"|( ?[^\W\d_{_CJK}]+)"  # 2: a word with its leading space
+    r"|(\d{1,3})"  # 3: up to three digits
+    r"|( ?[^\w\s]+)"  # 4: a punctuation run with its leading space
+    r"|(\s+)"  # 5: whitespace that no word claimed
+)
+WORD_LETTERS = 8  # letters one word-token covers
+PER_MESSAGE = 4  # <|im_role|> role <|im_middle|> … <|im_end|>
+REPLY_PRIMER = 3  # <|im_assistant|> assistant <|im_middle|> that the reply follows
+
+
+class Tokenizer(Protocol):
+    """What every part of mockshot needs from a tokenizer."""
+
+    def count(self, text: str) -> int: ...
+
+    def pieces(self, text: str) -> list[str]: ...
+
+
+def _cost(kind: int, length: int) -> int:
+    if kind == 2:
+        return (length - 1) // WORD_LETTERS + 1 if length > 1 else 1
+    if kind == 4:
+        return (length + 1) // 2
+    return 1
+
+
+class ApproxTokenizer:
+    """A deterministic approximation of Kimi's tokenizer (see the module docstring)."""
+
+    exact_pieces = True
+
+    def count(self, text: str) -> int:
+        total = 0
+        for match in _SPLIT.finditer(text):
+            kind = match.lastindex or 5
+            total += _cost(kind, match.end() - match.start()) if kind in (2, 4) else 1
+        return total
+
+    def pieces(self, text: str) -> list[str]:
+        """Split into one-token pieces (a long word becomes several)."""
+        out: list[str] = []
+        for match in _SPLIT.finditer(text):
+            kind, piece = match.lastindex or 5, match.group()
+            step = WORD_LETTERS if kind == 2 else 2 if kind == 4 else 0
+            if step and _cost(kind, len(piece)) > 1:
+                head = 1 if piece[0] == " " and kind == 2 else 0
+                out.append(piece[: step + head])
+                rest = piece[step + head :]
+                out.extend(rest[i : i + step] for i in range(0, len(rest), step))
+            else:
+                out.append(piece)
+        return out
+
+
+class TiktokenTokenizer:
+    """Exact counts from Kimi's published `tiktoken.model` (needs the tiktoken package)."""
+
+    exact_pieces = False
+    PATTERN = "|".join(
+        [
+            r"[\p{Han}]+",
+            r"[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}&&[^\p{Han}]]*"
+            r"[\p{Ll}\p{Lm}\p{Lo}\p{M}&&[^\p{Han}]]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?",
+            r"[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}&&[^\p{Han}]]+"
+            r"[\p{Ll}\p{Lm}\p{Lo}\p{M}&&[^\p{Han}]]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?",
+            r"\p{N}{1,3}",
+            r" ?[^\s\p{L}\p{N}]+[\r\n]*",
+            r"\s*[\r\n]+",
+            r"\s+(?!\S)",
+            r"\s+",
+        ]
+    )
+
+    def __init__(self, model_file: str | Path) -> None:
+        try:
+            import tiktoken
+            from tiktoken.load import load_tiktoken_bpe
+        except ImportError as exc:
+            raise RuntimeError(
+                "tokenizer_model is set but tiktoken is not installed: pip install tiktoken"
+            ) from exc
+        ranks = load_tiktoken_bpe(str(model_file))
+        self._encoding = tiktoken.Encoding(
+            name="kimi", pat_str=self.PATTERN, mergeable_ranks=ranks, special_tokens={}
+        )
+
+    def count(self, text: str) -> int:
+        return len(self._encoding.encode_ordinary(text))
+
+    def pieces(self, text: str) -> list[str]:
+        """Token by token, holding back bytes until they decode as whole characters."""
+        out, pending = [], b""
+        for token in self._encoding.encode_ordinary(text):
+            pending += self._encoding.decode_single_token_bytes(token)
+            try:
+                out.append(pending.decode("utf-8"))
+                pending = b""
+            except UnicodeDecodeError:
+                continue
+        return out
+
+
+def load_tokenizer(model_file: str | None) -> Tokenizer:
+    return TiktokenTokenizer(model_file) if model_file else ApproxTokenizer()
+
+
+class PromptCost:
+    """Prompt tokens of a chat request: message texts plus the chat template's overhead."""
+
+    def __init__(self, tokenizer: Tokenizer, image_tokens: int, video_tokens: int) -> None:
+        self.tokenizer = tokenizer
+        self.image_tokens = image_tokens
+        self.video_tokens = video_tokens
+
+    def messages(self, messages: Iterable[dict], keep_reasoning: bool = False) -> int:
+        total = REPLY_PRIMER
+        for message in messages:
+            total += PER_MESSAGE + self.message(message, keep_reasoning)
+        return total
+
+    def message(self, message: dict, keep_reasoning: bool) -> int:
+        count = self.tokenizer.count
+        total = self.content(message.get("content"))
+        if name := message.get("name"):
+            total += count(name)
+        if keep_reasoning and (reasoning := message.get("reasoning_content")):
+            total += count(reasoning)
+        for call in message.get("tool_calls") or ():
+            function = call.get("function") or {}
+            total += 2 + count(function.get("name", "")) + count(function.get("arguments", ""))
+        return total
+
+    def content(self, content: object) -> int:
+        if isinstance(content, str):
+            return self.tokenizer.count(content)
+        total = 0
+        for part in content or ():
+            kind = part.get("type")
+            if kind == "text":
+                total += self.tokenizer.count(part.get("text", ""))
+            elif kind == "image_url":
+                total += self.image_tokens
+            elif kind == "video_url":
+                total += self.video_tokens
+        return total
+
+    def tools(self, tools: list[dict] | None) -> int:
+        """Tool definitions are rendered into the prompt as JSON."""
+        if not tools:
+            return 0
+        import orjson
+
+        return self.tokenizer.count(orjson.dumps(tools).decode()) + 2 * len(tools)
