@@ -4,7 +4,19 @@ from .app import create_app
 from .clock import RealClock, VirtualClock
 from .errors import APIError
 from .mock import Mock
+from .server import ServedMock
 from .settings import Settings
+from .transport import async_http_client, http_client
 
-__all__ = ["APIError", "Mock", "RealClock", "Settings", "VirtualClock", "create_app"]
+__all__ = [
+    "APIError",
+    "Mock",
+    "RealClock",
+    "ServedMock",
+    "Settings",
+    "VirtualClock",
+    "async_http_client",
+    "create_app",
+    "http_client",
+]
 __version__ = "0.1.0"

@@ -96,7 +96,8 @@ def endpoint(mock: Mock, op: Operation, handler: Handler) -> Callable:
 def record(mock: Mock, incoming: Incoming, status: int, started: float) -> None:
     """Settle the call: a journal entry, and an access-log line when INFO is on."""
     elapsed_ms = (time.perf_counter() - started) * 1000
-    entry = {
+    entry = incoming.journal  # the same dict a stream's on_close completes later
+    entry.update({
         "operation": incoming.operation,
         "account": incoming.account,
         "model": incoming.model,
@@ -105,8 +106,7 @@ def record(mock: Mock, incoming: Incoming, status: int, started: float) -> None:
         "at": mock.clock.now(),
         "elapsed_ms": round(elapsed_ms, 3),
         "request": incoming.body,
-        **incoming.journal,
-    }
+    })
     mock.store.journal_append(entry)
     if access_log.isEnabledFor(logging.INFO):
         access_log.info("%s %d %.2fms model=%s", incoming.operation, status, elapsed_ms,

@@ -8,12 +8,14 @@ each with the default tokenizer), so a stream is just the same pieces sent in ch
 
 from __future__ import annotations
 
+import json
 import random
 from dataclasses import dataclass, field
 
 from . import textgen
 from .catalog import ModelSpec
 from .tokens import Tokenizer
+from .tool_calls import TOOL_CALL_OVERHEAD, plan_tool_calls, should_call, tool_call_tokens
 
 __all__ = ["ChatCall", "Choice", "Completion", "ToolCall", "Usage", "complete"]
 
@@ -55,6 +57,7 @@ class Choice:
     finish_reason: str
     tool_calls: list[ToolCall] = field(default_factory=list)
     completion_tokens: int = 0
+    reasoning_tokens: int = 0
 
 
 @dataclass(slots=True)
@@ -116,21 +119,45 @@ def apply_stop(pieces: list[str], stop: tuple[str, ...], tokenizer: Tokenizer) -
     return tokenizer.pieces(text[: min(hits)])
 
 
-def _content(call: ChatCall, rng: random.Random) -> list[str]:
-    prefix = _partial_prefix(call.messages)
-    if call.response_format in ("json_object", "json_schema") and prefix is None:
-        return []  # filled by the caller through the tokenizer
-    length = 12 + int(rng.random() * 80)
-    opens = prefix is None or prefix == "" or prefix[-1:].isspace()
-    return textgen.paragraph(rng, length, first=opens)
-
-
 def _partial_prefix(messages: list[dict]) -> str | None:
     last = messages[-1] if messages else None
     if last and last.get("role") == "assistant" and last.get("partial"):
         content = last.get("content")
         return content if isinstance(content, str) else ""
     return None
+
+
+def _text(call: ChatCall, rng: random.Random, tokenizer: Tokenizer) -> list[str]:
+    """Content pieces: JSON for json modes, else prose (continuing a partial prefix)."""
+    prefix = _partial_prefix(call.messages)
+    if prefix is None and call.response_format == "json_schema" and call.json_schema:
+        from .schema_gen import generate
+
+        return tokenizer.pieces(json.dumps(generate(call.json_schema, rng), ensure_ascii=False))
+    if prefix is None and call.response_format == "json_object":
+        return tokenizer.pieces(textgen.json_object_text(rng))
+    opens = not prefix or prefix[-1:].isspace()
+    return textgen.paragraph(rng, 12 + int(rng.random() * 80), first=opens)
+
+
+def _tool_calls(call: ChatCall, rng: random.Random, tokenizer: Tokenizer,
+                budget: int) -> tuple[list[ToolCall], bool]:
+    """The turn's tool calls, the last one's arguments cut if the budget runs out."""
+    calls: list[ToolCall] = []
+    for ident, kind, name, arguments in plan_tool_calls(
+        call.tools, call.tool_choice, rng, call.model.tool_call_id
+    ):
+        made = ToolCall(ident, name, arguments, kind)
+        cost = tool_call_tokens(made, tokenizer)
+        if cost > budget:
+            room = budget - TOOL_CALL_OVERHEAD - tokenizer.count(name)
+            if room > 0:
+                made.arguments = "".join(fit(tokenizer.pieces(arguments), room, tokenizer)[0])
+                calls.append(made)
+            return calls, True
+        calls.append(made)
+        budget -= cost
+    return calls, False
 
 
 def _choice(call: ChatCall, index: int, rng: random.Random, tokenizer: Tokenizer) -> Choice:
@@ -141,10 +168,10 @@ def _choice(call: ChatCall, index: int, rng: random.Random, tokenizer: Tokenizer
         if cut:
             return Choice(index, [], reasoning, "length")
         budget -= count(reasoning, tokenizer)
-    content = _content(call, rng)
-    if not content and call.response_format != "text":
-        content = tokenizer.pieces(textgen.json_object_text(rng))
-    content, cut = fit(content, budget, tokenizer)
+    if should_call(call.tools, call.tool_choice, call.messages):
+        calls, cut = _tool_calls(call, rng, tokenizer, budget)
+        return Choice(index, [], reasoning, "length" if cut else "tool_calls", calls)
+    content, cut = fit(_text(call, rng, tokenizer), budget, tokenizer)
     finish = "length" if cut else "stop"
     if call.stop and (stopped := apply_stop(content, call.stop, tokenizer)) is not None:
         content, finish = stopped, "stop"
@@ -158,7 +185,9 @@ def complete(call: ChatCall, rng: random.Random, created: int, tokenizer: Tokeni
     completion_tokens = reasoning_tokens = 0
     for choice in choices:
         thought = count(choice.reasoning, tokenizer)
-        choice.completion_tokens = thought + count(choice.content, tokenizer)
+        choice.reasoning_tokens = thought
+        choice.completion_tokens = (thought + count(choice.content, tokenizer)
+                                    + sum(tool_call_tokens(c, tokenizer) for c in choice.tool_calls))
         completion_tokens += choice.completion_tokens
         reasoning_tokens += thought
     usage = Usage(

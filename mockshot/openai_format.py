@@ -11,8 +11,10 @@ from __future__ import annotations
 import orjson
 
 from .engine import Choice, Completion, ToolCall, Usage
+from .errors import APIError
+from .streaming import Delta
 
-__all__ = ["completion_body", "usage_body"]
+__all__ = ["completion_body", "error_frame", "stream_frames", "usage_body"]
 
 
 def usage_body(usage: Usage) -> dict:
@@ -62,3 +64,61 @@ def completion_body(completion: Completion) -> bytes:
             "usage": usage_body(completion.usage),
         }
     )
+
+
+def _chunk_frame(head: bytes, choice: dict, tail: bytes) -> bytes:
+    return head + orjson.dumps(choice) + tail
+
+
+def _delta_body(delta: Delta, completion: Completion) -> dict:
+    choice = completion.choices[delta.choice]
+    if delta.kind == "start":
+        return {"role": "assistant", "content": ""}
+    if delta.kind == "reasoning":
+        return {"reasoning_content": delta.text}
+    if delta.kind == "content":
+        return {"content": delta.text}
+    if delta.kind == "tool_call":
+        call = choice.tool_calls[delta.tool]
+        return {"tool_calls": [{"index": delta.tool, "id": call.id, "type": call.type,
+                                "function": {"name": call.name, "arguments": ""}}]}
+    return {"tool_calls": [{"index": delta.tool, "function": {"arguments": delta.text}}]}
+
+
+def choice_usage(completion: Completion, choice: Choice) -> Usage:
+    """A choice's own usage, sent inside its finish chunk (Moonshot always does)."""
+    usage = completion.usage
+    thought = None
+    if usage.reasoning_tokens is not None:
+        thought = choice.reasoning_tokens
+    return Usage(usage.prompt_tokens, choice.completion_tokens, usage.cached_tokens, thought)
+
+
+def stream_frames(completion: Completion, deltas: list[Delta], include_usage: bool,
+                  fingerprint: str | None) -> list[bytes]:
+    """Every `data:` frame of the stream, in order, ending with `data: [DONE]`."""
+    head = orjson.dumps({"id": completion.id, "object": "chat.completion.chunk",
+                         "created": completion.created, "model": completion.model})
+    head = b"data: " + head[:-1] + b',"choices":['
+    tail = b"]" + (b',"system_fingerprint":' + orjson.dumps(fingerprint) if fingerprint
+                   else b"") + b"}\n\n"
+    frames = []
+    for delta in deltas:
+        if delta.kind == "finish":
+            choice = completion.choices[delta.choice]
+            body = {"index": delta.choice, "delta": {}, "finish_reason": delta.text,
+                    "usage": usage_body(choice_usage(completion, choice))}
+        else:
+            body = {"index": delta.choice, "delta": _delta_body(delta, completion),
+                    "finish_reason": None}
+        frames.append(_chunk_frame(head, body, tail))
+    if include_usage:
+        usage = orjson.dumps(usage_body(completion.usage))
+        frames.append(head + b'],"usage":' + usage + tail[1:])
+    frames.append(b"data: [DONE]\n\n")
+    return frames
+
+
+def error_frame(error: APIError) -> bytes:
+    """An error after the stream began: `data: {"error": {...}}` (reference §2.1)."""
+    return b"data: " + error.to_json() + b"\n\n"

@@ -39,6 +39,7 @@ class Settings:
     initial_voucher: float = 0.0
     journal_size: int = 1000
     prompt_cache: bool = True
+    pacing: bool = True  # stream at each model's speed (on the clock); false: instant
     system_fingerprint: str = "fpv0_1c3effa9"
     tokenizer_model: str | None = None
     admin_token: str | None = None

@@ -15,6 +15,7 @@ so `max_completion_tokens` is honoured to the token and stream and non-stream ag
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -133,6 +134,17 @@ class TiktokenTokenizer:
         return out
 
 
+def _web_search_tokens(message: dict) -> int:
+    """A `$web_search` tool result carries the search results the service injects into
+    the prompt; its receipt's `usage.total_tokens` says how many (reference §4.3)."""
+    if message.get("role") != "tool" or message.get("name") != "$web_search":
+        return 0
+    try:
+        return int(json.loads(message.get("content") or "")["usage"]["total_tokens"])
+    except (ValueError, KeyError, TypeError):
+        return 0
+
+
 def load_tokenizer(model_file: str | None) -> Tokenizer:
     return TiktokenTokenizer(model_file) if model_file else ApproxTokenizer()
 
@@ -158,6 +170,7 @@ class PromptCost:
             total += count(name)
         if keep_reasoning and (reasoning := message.get("reasoning_content")):
             total += count(reasoning)
+        total += _web_search_tokens(message)
         for call in message.get("tool_calls") or ():
             function = call.get("function") or {}
             total += 2 + count(function.get("name", "")) + count(function.get("arguments", ""))

@@ -9,17 +9,21 @@ the account.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import AsyncIterator
+from random import Random
 
 import orjson
 from starlette.responses import Response
 
+from .. import streaming
 from ..catalog import ModelSpec
 from ..chat_rules import check_chat
 from ..engine import ChatCall, Completion, complete
 from ..errors import invalid_request
 from ..http import json_response
 from ..mock import Incoming, Mock
-from ..openai_format import completion_body
+from ..openai_format import completion_body, stream_frames
+from ..sse import EventStream
 
 __all__ = ["create_chat_completion", "parse_chat"]
 
@@ -117,12 +121,12 @@ def fingerprint(body: dict) -> bytes:
                            digest_size=16).digest()
 
 
-def generate(mock: Mock, incoming: Incoming, call: ChatCall) -> Completion:
+def generate(mock: Mock, incoming: Incoming, call: ChatCall) -> tuple[Completion, Random]:
     rng, ordinal = mock.rng(incoming.seed, incoming.operation, fingerprint(incoming.body))
     incoming.journal["ordinal"] = ordinal
     completion = complete(call, rng, int(mock.clock.now()), mock.tokenizer)
     settle(mock, incoming.account, call, completion)
-    return completion
+    return completion, rng
 
 
 def settle(mock: Mock, account: str, call: ChatCall, completion: Completion) -> None:
@@ -140,8 +144,34 @@ def settle(mock: Mock, account: str, call: ChatCall, completion: Completion) -> 
         mock.store.debit(account, cost)
 
 
+def stream_reply(mock: Mock, incoming: Incoming, call: ChatCall, completion: Completion,
+                 rng: Random) -> EventStream:
+    """The same completion as SSE, paced by the model's timing on the mock's clock."""
+    deltas = streaming.plan(completion, rng)
+    override = incoming.headers.get("x-mockshot-pacing") if incoming.headers else None
+    timing = streaming.timing_for(call.model, override, not mock.settings.pacing)
+    waits = streaming.schedule(deltas, timing, rng)
+    frames = stream_frames(completion, deltas, call.include_usage,
+                           mock.settings.system_fingerprint or None)
+    clock, journal = mock.clock, incoming.journal
+
+    async def paced() -> AsyncIterator[bytes]:
+        for index, frame in enumerate(frames):
+            if index < len(waits) and waits[index]:
+                await clock.sleep(waits[index])
+            journal["chunks_sent"] = index + 1
+            yield frame
+
+    def on_close(disconnected: bool) -> None:
+        journal["disconnected"] = disconnected
+
+    return EventStream(paced(), on_close)
+
+
 async def create_chat_completion(mock: Mock, incoming: Incoming) -> Response:
     call = parse_chat(mock, incoming, incoming.body)
     mock.check_balance(incoming.account)
-    completion = generate(mock, incoming, call)
+    completion, rng = generate(mock, incoming, call)
+    if call.stream:
+        return stream_reply(mock, incoming, call, completion, rng)
     return json_response(completion_body(completion))

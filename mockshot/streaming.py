@@ -1,0 +1,141 @@
+"""Stream plans: a completion cut into deltas, and when each delta is due.
+
+A plan is surface-neutral: a list of `Delta`s (a choice's start, reasoning text, content
+text, a tool call's head, a fragment of its arguments, the choice's finish), interleaved
+across choices by index. The OpenAI and Anthropic surfaces render the same plan in their
+own SSE framing, so what a stream adds up to is the non-streamed completion by
+construction. Chunk boundaries and timing draw from the call's own generator *after* the
+completion was generated, so they never change its content.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from itertools import zip_longest
+
+from .catalog import ModelSpec
+from .engine import Choice, Completion
+from .errors import invalid_request
+
+__all__ = ["Delta", "Timing", "plan", "schedule", "timing_for"]
+
+MAX_PIECES_PER_CHUNK = 4
+MAX_ARGUMENT_FRAGMENT = 12  # characters of tool-call JSON in one delta
+JITTER = 0.1
+
+
+@dataclass(slots=True)
+class Delta:
+    choice: int
+    kind: str  # start | reasoning | content | tool_call | arguments | finish
+    text: str = ""
+    tokens: int = 0
+    tool: int = -1
+
+
+@dataclass(frozen=True, slots=True)
+class Timing:
+    """Time to first token and steady tokens per second; 0/inf means instant."""
+
+    time_to_first_token: float
+    tokens_per_second: float
+    jitter: float = JITTER
+
+    @property
+    def instant(self) -> bool:
+        return self.time_to_first_token <= 0 and self.tokens_per_second == float("inf")
+
+
+INSTANT = Timing(0.0, float("inf"), 0.0)
+
+
+def _groups(pieces: list[str], rng: random.Random) -> list[list[str]]:
+    out, at = [], 0
+    while at < len(pieces):
+        size = 1 + int(rng.random() * MAX_PIECES_PER_CHUNK)
+        out.append(pieces[at : at + size])
+        at += size
+    return out
+
+
+def _fragments(text: str, rng: random.Random) -> list[str]:
+    out, at = [], 0
+    while at < len(text):
+        size = 1 + int(rng.random() * MAX_ARGUMENT_FRAGMENT)
+        out.append(text[at : at + size])
+        at += size
+    return out
+
+
+def _choice_deltas(choice: Choice, rng: random.Random) -> list[Delta]:
+    index = choice.index
+    deltas = [Delta(index, "start")]
+    for kind, pieces in (("reasoning", choice.reasoning), ("content", choice.content)):
+        for group in _groups(pieces or [], rng):
+            deltas.append(Delta(index, kind, "".join(group), len(group)))
+    for tool, call in enumerate(choice.tool_calls):
+        deltas.append(Delta(index, "tool_call", call.name, 1, tool))
+        for fragment in _fragments(call.arguments, rng):
+            deltas.append(Delta(index, "arguments", fragment, max(1, len(fragment) // 4), tool))
+    deltas.append(Delta(index, "finish", choice.finish_reason))
+    return deltas
+
+
+def plan(completion: Completion, rng: random.Random) -> list[Delta]:
+    """Every delta of the stream, choices interleaved round-robin by index."""
+    per_choice = [_choice_deltas(choice, rng) for choice in completion.choices]
+    if len(per_choice) == 1:
+        return per_choice[0]
+    return [d for row in zip_longest(*per_choice) for d in row if d is not None]
+
+
+def schedule(deltas: list[Delta], timing: Timing, rng: random.Random) -> list[float]:
+    """Seconds to wait before each delta: the first token after `time_to_first_token`,
+    then each delta after its tokens' worth of `tokens_per_second`, with seeded jitter."""
+    if timing.instant:
+        return [0.0] * len(deltas)
+    waits, first = [], True
+    for delta in deltas:
+        jitter = 1 + timing.jitter * (2 * rng.random() - 1)
+        if delta.kind == "start" or not delta.tokens:
+            waits.append(0.0)
+        elif first:
+            waits.append(timing.time_to_first_token * jitter)
+            first = False
+        else:
+            waits.append(delta.tokens / timing.tokens_per_second * jitter)
+    return waits
+
+
+def _parse_pacing(value: str) -> dict[str, float]:
+    if value.strip().lower() == "instant":
+        return {"ttft_ms": 0.0, "tokens_per_second": float("inf")}
+    out: dict[str, float] = {}
+    for part in value.split(","):
+        key, _, number = part.partition("=")
+        key = key.strip().lower()
+        if key not in ("ttft_ms", "tokens_per_second", "jitter"):
+            raise ValueError(f"unknown key {key!r}")
+        out[key] = float(number)
+        if out[key] < 0 or (key == "tokens_per_second" and out[key] == 0):
+            raise ValueError(f"{key} must be positive")
+    return out
+
+
+def timing_for(model: ModelSpec, override: str | None, instant: bool) -> Timing:
+    """The model's timing, an `X-Mockshot-Pacing` override (`instant` or
+    `ttft_ms=200,tokens_per_second=80,jitter=0.1`), or instant."""
+    values = {"ttft_ms": model.time_to_first_token_ms,
+              "tokens_per_second": model.tokens_per_second, "jitter": JITTER}
+    if instant and not override:
+        return INSTANT
+    if override:
+        try:
+            values.update(_parse_pacing(override))
+        except ValueError as exc:
+            raise invalid_request(
+                f"X-Mockshot-Pacing {override!r}: {exc}; use 'instant' or "
+                "'ttft_ms=200,tokens_per_second=80,jitter=0.1'"
+            ) from None
+    return Timing(values["ttft_ms"] / 1000, values["tokens_per_second"], values["jitter"])

@@ -1,0 +1,72 @@
+"""Tool calls the seeded model makes: which tools, with what arguments, under which ids.
+
+An agent-friendly model: when the conversation ends with the user's turn it calls one tool
+(sometimes several in parallel) with arguments generated to satisfy each tool's JSON
+Schema; when it ends with tool results it answers in text, so an agent loop always
+terminates. `tool_choice` narrows that: "none" never calls, "required" always calls, the
+object form calls the named function. The builtin `$web_search` answers with a receipt
+(search id and the tokens the search results will add to the next prompt).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+
+from .tokens import Tokenizer
+
+__all__ = ["TOOL_CALL_OVERHEAD", "plan_tool_calls", "should_call", "tool_call_tokens"]
+
+TOOL_CALL_OVERHEAD = 3  # <|tool_call_begin|> … <|tool_call_argument_begin|> … <|tool_call_end|>
+PARALLEL_CHANCE = 0.25
+WEB_SEARCH = "$web_search"
+
+
+def tool_call_tokens(call, tokenizer: Tokenizer) -> int:
+    return TOOL_CALL_OVERHEAD + tokenizer.count(call.name) + tokenizer.count(call.arguments)
+
+
+def should_call(tools: list[dict], tool_choice: object, messages: list[dict]) -> bool:
+    if not tools or tool_choice == "none":
+        return False
+    if tool_choice == "required" or isinstance(tool_choice, dict):
+        return True
+    last = messages[-1] if messages else {}
+    return last.get("role") == "user"
+
+
+def _pick(tools: list[dict], tool_choice: object, rng: random.Random) -> list[dict]:
+    if isinstance(tool_choice, dict):
+        wanted = tool_choice["function"]["name"]
+        return [t for t in tools if t["function"]["name"] == wanted][:1]
+    if len(tools) > 1 and rng.random() < PARALLEL_CHANCE:
+        return rng.sample(tools, 2 + int(rng.random() * min(2, len(tools) - 1)))
+    return [tools[int(rng.random() * len(tools))]]
+
+
+def _arguments(tool: dict, rng: random.Random) -> str:
+    from .schema_gen import generate
+
+    name = tool["function"]["name"]
+    if tool.get("type") == "builtin_function" or name.startswith("$"):
+        receipt = {"search_result": {"search_id": f"{rng.getrandbits(96):024x}"},
+                   "usage": {"total_tokens": 1500 + int(rng.random() * 8000)}}
+        return json.dumps(receipt, separators=(",", ":"))
+    schema = tool["function"].get("parameters") or {"type": "object"}
+    return json.dumps(generate(schema, rng), ensure_ascii=False)
+
+
+def call_id(name: str, index: int, style: str) -> str:
+    """`get_weather_0` (kimi-k2.x) or `get_weather:0` (moonshot-v1)."""
+    return f"{name}:{index}" if style == "colon" else f"{name}_{index}"
+
+
+def plan_tool_calls(tools: list[dict], tool_choice: object, rng: random.Random,
+                    id_style: str) -> list[tuple[str, str, str, str]]:
+    """(id, type, name, arguments) of each call this turn makes."""
+    out = []
+    for index, tool in enumerate(_pick(tools, tool_choice, rng)):
+        name = tool["function"]["name"]
+        kind = "builtin_function" if tool.get("type") == "builtin_function" else "function"
+        out.append((call_id(name, index, id_style), kind, name, _arguments(tool, rng)))
+    return out
