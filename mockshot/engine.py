@@ -186,8 +186,8 @@ def complete(call: ChatCall, rng: random.Random, created: int, tokenizer: Tokeni
     for choice in choices:
         thought = count(choice.reasoning, tokenizer)
         choice.reasoning_tokens = thought
-        choice.completion_tokens = (thought + count(choice.content, tokenizer)
-                                    + sum(tool_call_tokens(c, tokenizer) for c in choice.tool_calls))
+        tools = sum(tool_call_tokens(c, tokenizer) for c in choice.tool_calls)
+        choice.completion_tokens = thought + count(choice.content, tokenizer) + tools
         completion_tokens += choice.completion_tokens
         reasoning_tokens += thought
     usage = Usage(

@@ -13,6 +13,7 @@ Works with `httpx` and with `httpx2` (which newer SDKs use): pass the module, or
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import threading
 from collections.abc import AsyncIterator, Iterator
@@ -114,10 +115,8 @@ class _Exchange:
         self.disconnected.set()
         if not self.task.done():
             self.task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError, OSError):
                 await self.task
-            except (asyncio.CancelledError, OSError):
-                pass
 
 
 def _async_transport(app: Any, httpx: ModuleType) -> Any:
