@@ -52,6 +52,7 @@ class Mock:
         self.clock: Clock = clock or make_clock(settings.clock, speed=settings.clock_speed)
         self.tokenizer = load_tokenizer(settings.tokenizer_model)
         self.allowed_keys = frozenset(settings.api_key)
+        self.file_lookup = None  # (account, file_id) → None or raises; set by the files API
 
     def authenticate(self, authorization: str | None) -> str:
         """The account a `Bearer` key names; 401 in the real two flavours otherwise."""

@@ -21,6 +21,7 @@ from ..chat_rules import check_chat
 from ..engine import ChatCall, Completion, complete
 from ..errors import invalid_request
 from ..http import json_response
+from ..media import check_media
 from ..mock import Incoming, Mock
 from ..openai_format import completion_body, stream_frames
 from ..sse import EventStream
@@ -86,6 +87,7 @@ def parse_chat(mock: Mock, incoming: Incoming, body: dict) -> ChatCall:
     validate_body(mock, body, model)
     check_chat(body, model)
     messages, tools = body["messages"], body.get("tools") or []
+    check_media(messages, model, incoming.account, mock.file_lookup)
     thinking = model.thinks(body.get("thinking"))
     keep = bool((body.get("thinking") or {}).get("keep") == "all")
     cost = mock.prompt_cost(model)
