@@ -101,10 +101,34 @@ def _describe(error: Any, root: dict) -> str:
     schema_path = list(error.schema_path)
     if schema_path and schema_path[-1] in ("oneOf", "anyOf"):
         options = _node(root, schema_path)
+        branch = _same_type_branch(options, error.instance, root)
+        if branch is not None:  # one branch has the right type: its error is the useful one
+            inner = next(iter(_compile({**branch, "components": root["components"]})
+                              .iter_errors(error.instance)), None)
+            if inner is not None:
+                where = field_path([*error.instance_path, *inner.instance_path])
+                return f"{where}: {inner.message}"
         kinds = sorted({_kind(option, root) for option in options})
         shown = json.dumps(error.instance, ensure_ascii=False)[:80]
         return f"{path}: {shown} is not valid, expected {' or '.join(kinds)}"
     return f"{path}: {error.message}"
+
+
+_JSON_TYPES = {dict: "object", list: "array", str: "string", bool: "boolean",
+               int: "integer", float: "number", type(None): "null"}
+
+
+def _same_type_branch(options: list, instance: Any, root: dict) -> dict | None:
+    kind = _JSON_TYPES.get(type(instance))
+    matches = []
+    for option in options:
+        resolved = _node(root, option["$ref"].lstrip("#/").split("/")) if "$ref" in option \
+            else option
+        types = resolved.get("type")
+        types = types if isinstance(types, list) else [types]
+        if kind in types or (kind == "integer" and "number" in types):
+            matches.append(resolved)
+    return matches[0] if len(matches) == 1 else None
 
 
 def _node(root: dict, path: list) -> Any:

@@ -51,6 +51,7 @@ class Tokenizer(Protocol):
 
 
 def _cost(kind: int, length: int) -> int:
+    """Tokens of one split; `length` excludes the leading space a word or run carries."""
     if kind == 2:
         return (length - 1) // WORD_LETTERS + 1 if length > 1 else 1
     if kind == 4:
@@ -67,7 +68,11 @@ class ApproxTokenizer:
         total = 0
         for match in _SPLIT.finditer(text):
             kind = match.lastindex or 5
-            total += _cost(kind, match.end() - match.start()) if kind in (2, 4) else 1
+            if kind in (2, 4):
+                start = match.start()
+                total += _cost(kind, match.end() - start - (text[start] == " "))
+            else:
+                total += 1
         return total
 
     def pieces(self, text: str) -> list[str]:
@@ -76,8 +81,8 @@ class ApproxTokenizer:
         for match in _SPLIT.finditer(text):
             kind, piece = match.lastindex or 5, match.group()
             step = WORD_LETTERS if kind == 2 else 2 if kind == 4 else 0
-            if step and _cost(kind, len(piece)) > 1:
-                head = 1 if piece[0] == " " and kind == 2 else 0
+            head = 1 if piece[0] == " " and kind in (2, 4) else 0
+            if step and _cost(kind, len(piece) - head) > 1:
                 out.append(piece[: step + head])
                 rest = piece[step + head :]
                 out.extend(rest[i : i + step] for i in range(0, len(rest), step))

@@ -1,0 +1,146 @@
+"""The chat service both surfaces share: build a `ChatCall`, take the turn, plan the stream.
+
+A surface (OpenAI-compatible `/v1/chat/completions`, Anthropic-compatible
+`/anthropic/v1/messages`) checks its own request format, converts messages and tools to
+the OpenAI shape the engine speaks, and calls `build_call`; everything after that — prompt
+tokens, context window, auto-routing, prompt cache, balance, the seeded generator,
+billing and stream pacing — happens here, once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from random import Random
+
+import orjson
+
+from . import streaming
+from .catalog import ModelSpec
+from .engine import ChatCall, Completion, complete
+from .errors import invalid_request
+from .media import check_media
+from .mock import Incoming, Mock
+from .streaming import Delta
+
+__all__ = ["Turn", "build_call", "plan_stream", "take_turn"]
+
+
+@dataclass(slots=True)
+class Turn:
+    """A decided reply: the completion and the generator that continues to draw for it."""
+
+    completion: Completion
+    rng: Random
+
+
+def _budget(model: ModelSpec, prompt_tokens: int, explicit: int | None) -> int:
+    if explicit is not None:
+        if explicit < 1:
+            raise invalid_request(f"max_completion_tokens must be at least 1, got {explicit}")
+        return explicit
+    return max(min(model.default_max_tokens, model.context_length - prompt_tokens), 0)
+
+
+def _check_window(model: ModelSpec, prompt_tokens: int, explicit: int | None) -> None:
+    needed = prompt_tokens + (explicit or 0)
+    if needed > model.context_length or prompt_tokens >= model.context_length:
+        raise invalid_request(f"Your request exceeded model token limit: {model.context_length}")
+
+
+def _prefix_digests(model: ModelSpec, tools: list, messages: list[dict]) -> list[bytes]:
+    state = hashlib.blake2b(model.id.encode() + orjson.dumps(tools), digest_size=16)
+    digests = []
+    for message in messages:
+        state.update(orjson.dumps(message, option=orjson.OPT_SORT_KEYS))
+        digests.append(state.copy().digest())
+    return digests
+
+
+def _cached_tokens(mock: Mock, account: str, model: ModelSpec, messages: list[dict],
+                   tools: list, keep: bool) -> int:
+    """Automatic prefix caching: the tokens of the longest leading run of messages this
+    account already sent to this model with the same tools."""
+    if not mock.settings.prompt_cache:
+        return 0
+    hits = mock.store.cached_prefix(account, _prefix_digests(model, tools, messages))
+    if not hits:
+        return 0
+    cost = mock.prompt_cost(model)
+    return cost.tools(tools) + cost.messages(messages[:hits], keep) - cost.messages([], keep)
+
+
+def build_call(
+    mock: Mock,
+    incoming: Incoming,
+    model: ModelSpec,
+    messages: list[dict],
+    *,
+    tools: list[dict],
+    explicit_max: int | None,
+    thinking: dict | None = None,
+    **params: object,
+) -> ChatCall:
+    """The engine's call for OpenAI-shaped `messages`/`tools` already checked by a surface."""
+    mock.check_balance(incoming.account)  # before the prompt cache: a refusal warms nothing
+    check_media(messages, model, incoming.account, mock.file_lookup)
+    keep = bool((thinking or {}).get("keep") == "all")
+    cost = mock.prompt_cost(model)
+    prompt_tokens = cost.messages(messages, keep) + cost.tools(tools)
+    max_tokens = _budget(model, prompt_tokens, explicit_max)
+    billed = mock.catalog.route(model, prompt_tokens + max_tokens) if model.routes_to else model
+    _check_window(billed, prompt_tokens, explicit_max)
+    return ChatCall(
+        model=model,
+        messages=messages,
+        max_tokens=max_tokens,
+        prompt_tokens=prompt_tokens,
+        thinking=model.thinks(thinking),
+        tools=tools,
+        cached_tokens=_cached_tokens(mock, incoming.account, model, messages, tools, keep),
+        billed_model=billed,
+        **params,
+    )
+
+
+def fingerprint(call: ChatCall) -> bytes:
+    """What makes two calls 'the same call' for seeding, whatever surface or framing
+    (stream or not) they came in: the conversation and the parameters that shape it."""
+    key = [call.model.id, call.messages, call.tools, call.tool_choice, call.n, call.max_tokens,
+           call.stop, call.thinking, call.response_format, call.json_schema]
+    return hashlib.blake2b(orjson.dumps(key, option=orjson.OPT_SORT_KEYS),
+                           digest_size=16).digest()
+
+
+def settle(mock: Mock, account: str, call: ChatCall, completion: Completion) -> None:
+    """Debit the account for the tokens at the (routed) model's list prices."""
+    price = (call.billed_model or call.model).price
+    usage = completion.usage
+    hit = price.get("input_cache_hit")
+    cached = usage.cached_tokens if hit is not None else 0
+    cost = (
+        (usage.prompt_tokens - cached) * (price.get("input") or 0.0)
+        + cached * (hit or 0.0)
+        + usage.completion_tokens * (price.get("output") or 0.0)
+    ) / 1_000_000
+    if cost:
+        mock.store.debit(account, cost)
+
+
+def take_turn(mock: Mock, incoming: Incoming, call: ChatCall) -> Turn:
+    """The call's own generator, the completion, the debit."""
+    rng, ordinal = mock.rng(incoming.seed, "chat", fingerprint(call))
+    incoming.journal["ordinal"] = ordinal
+    completion = complete(call, rng, int(mock.clock.now()), mock.tokenizer)
+    settle(mock, incoming.account, call, completion)
+    return Turn(completion, rng)
+
+
+def plan_stream(mock: Mock, incoming: Incoming, call: ChatCall,
+                turn: Turn) -> tuple[list[Delta], list[float]]:
+    """The stream's deltas and the wait before each, on this model's (or the request's)
+    timing; drawn after the completion, so chunking never changes the content."""
+    deltas = streaming.plan(turn.completion, turn.rng)
+    override = incoming.headers.get("x-mockshot-pacing") if incoming.headers else None
+    timing = streaming.timing_for(call.model, override, not mock.settings.pacing)
+    return deltas, streaming.schedule(deltas, timing, turn.rng)
