@@ -13,8 +13,10 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from starlette.applications import Starlette
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -64,16 +66,27 @@ def _seed(mock: Mock, request: Request) -> int:
         ) from None
 
 
-def endpoint(mock: Mock, op: Operation, handler: Handler) -> Callable:
+@dataclass(frozen=True, slots=True)
+class Surface:
+    """How one wire format authenticates and renders errors (OpenAI-compatible by default;
+    the Anthropic-compatible surface reads `x-api-key` too and has its own envelope)."""
+
+    credentials: Callable[[Headers], str | None] = lambda headers: headers.get("authorization")
+    render_error: Callable[[APIError], Response] = error_response
+
+
+OPENAI = Surface()
+
+
+def endpoint(mock: Mock, name: str, handler: Handler, takes_body: bool,
+             surface: Surface = OPENAI) -> Callable:
     """The road for one operation."""
-    takes_body = mock.spec.operation_schema(op.method, op.path) is not None
-    name = op.name
 
     async def run(request: Request) -> Response:
         started = time.perf_counter()
         incoming = Incoming(name, "")
         try:
-            incoming.account = mock.authenticate(request.headers.get("authorization"))
+            incoming.account = mock.authenticate(surface.credentials(request.headers))
             incoming.seed = _seed(mock, request)
             incoming.headers = request.headers
             incoming.path_params = request.path_params
@@ -81,10 +94,10 @@ def endpoint(mock: Mock, op: Operation, handler: Handler) -> Callable:
                 incoming.body = await read_json(request, mock.settings.max_body_bytes)
             response = await handler(mock, incoming)
         except APIError as error:
-            response = error_response(error)
+            response = surface.render_error(error)
         except Exception as exc:  # a mockshot bug, never the client's fault
             log.exception("unhandled error in %s", name)
-            response = error_response(
+            response = surface.render_error(
                 APIError(500, "server_error", f"mockshot internal error: {type(exc).__name__}")
             )
         record(mock, incoming, response.status_code, started)
@@ -126,6 +139,11 @@ def _not_found(request: Request, exc: Exception) -> Response:
     return error_response(errors.not_found_path(method, path))
 
 
+def extra_routes() -> list[tuple[str, str, Handler, Surface]]:
+    """Surfaces beside the spec's own paths (each validated by its own schema)."""
+    return []
+
+
 def create_app(settings: Settings | None = None, *, mock: Mock | None = None) -> Starlette:
     """Build a mock server app; `app.state.mock` is its `Mock`."""
     mock = mock or Mock(settings)
@@ -136,7 +154,12 @@ def create_app(settings: Settings | None = None, *, mock: Mock | None = None) ->
     for path, ops in by_path.items():
         for op in ops:
             handler = HANDLERS.get(op.name, not_served)
-            routes.append(Route(path, endpoint(mock, op, handler), methods=[op.method.upper()]))
+            takes_body = mock.spec.operation_schema(op.method, op.path) is not None
+            run = endpoint(mock, op.name, handler, takes_body)
+            routes.append(Route(path, run, methods=[op.method.upper()]))
+    for method, path, handler, surface in extra_routes():
+        run = endpoint(mock, f"{method} {path}", handler, method == "POST", surface)
+        routes.append(Route(path, run, methods=[method]))
     app = Starlette(
         routes=routes,
         exception_handlers={HTTPException: _not_found, 404: _not_found, 405: _not_found},

@@ -19,7 +19,7 @@ from typing import Any
 from .errors import APIError, invalid_request
 from .overlay import apply_overlay
 
-__all__ = ["Operation", "Spec", "load_spec", "spec_dir"]
+__all__ = ["Operation", "Spec", "Validator", "load_spec", "spec_dir"]
 
 SPEC_FILE = "moonshot-ai-openapi.json"
 OVERLAY_FILE = "overlay.json"
@@ -47,7 +47,7 @@ class Operation:
         return f"{self.method.upper()} {self.path}"
 
 
-class _Validator:
+class Validator:
     """A compiled schema: `check(body)` raises a 400 naming the first offending field."""
 
     def __init__(self, schema: dict, components: dict) -> None:
@@ -159,7 +159,7 @@ class Spec:
             for method in HTTP_METHODS
             if method in item
         ]
-        self._validators: dict[tuple[str, str, str], _Validator] = {}
+        self._validators: dict[tuple[str, str, str], Validator] = {}
 
     def operation_schema(self, method: str, path: str) -> dict | None:
         op = self.document["paths"][path][method.lower()]
@@ -172,7 +172,7 @@ class Spec:
         disc = schema.get("discriminator")
         return (disc["propertyName"], disc.get("mapping", {})) if disc else None
 
-    def validator(self, method: str, path: str, ref: str = "") -> _Validator:
+    def validator(self, method: str, path: str, ref: str = "") -> Validator:
         """The compiled validator for an operation's body (or one discriminated schema)."""
         key = (method, path, ref)
         found = self._validators.get(key)
@@ -180,7 +180,7 @@ class Spec:
             schema = {"$ref": ref} if ref else self.operation_schema(method, path)
             if schema is None:
                 raise APIError(500, "server_error", f"{method} {path} takes no JSON body")
-            found = self._validators[key] = _Validator(schema, self.components)
+            found = self._validators[key] = Validator(schema, self.components)
         return found
 
     def compile_all(self) -> None:
