@@ -10,6 +10,7 @@ billing and stream pacing — happens here, once.
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from random import Random
 
@@ -17,10 +18,13 @@ import orjson
 
 from . import streaming
 from .catalog import ModelSpec
-from .engine import ChatCall, Completion, complete
-from .errors import invalid_request
+from .engine import ChatCall, Completion, Script, complete
+from .errors import APIError, invalid_request, scripted
+from .faults import Fault, before_response
 from .media import check_media
-from .mock import Incoming, Mock
+from .mock import Incoming, Mock, account_label, derive_rng, key_id
+from .rules import Probe, Reply, last_user, render
+from .scenarios import fault_of
 from .streaming import Delta
 
 __all__ = ["Turn", "build_call", "plan_stream", "take_turn"]
@@ -28,10 +32,13 @@ __all__ = ["Turn", "build_call", "plan_stream", "take_turn"]
 
 @dataclass(slots=True)
 class Turn:
-    """A decided reply: the completion and the generator that continues to draw for it."""
+    """A decided reply: the completion, the generator that continues to draw for it, the
+    fault the renderer still has to apply, and a scenario's pacing."""
 
     completion: Completion
     rng: Random
+    fault: Fault | None = None
+    pacing: dict | None = None
 
 
 def _budget(model: ModelSpec, prompt_tokens: int, explicit: int | None) -> int:
@@ -127,13 +134,90 @@ def settle(mock: Mock, account: str, call: ChatCall, completion: Completion) -> 
         mock.store.debit(account, cost)
 
 
-def take_turn(mock: Mock, incoming: Incoming, call: ChatCall) -> Turn:
-    """The call's own generator, the completion, the debit."""
-    rng, ordinal = mock.rng(incoming.seed, "chat", fingerprint(call))
-    incoming.journal["ordinal"] = ordinal
-    completion = complete(call, rng, int(mock.clock.now()), mock.tokenizer)
+def chat_probe(incoming: Incoming, call: ChatCall) -> Probe:
+    return Probe(
+        operation="chat",
+        route=incoming.operation,
+        surface=incoming.surface,
+        api_key=incoming.account,
+        headers=incoming.headers,
+        model=call.model.id,
+        messages=call.messages,
+        tool_names=frozenset(t["function"]["name"] for t in call.tools),
+        stream=call.stream,
+        response_format=call.response_format,
+        request=incoming.body,
+    )
+
+
+def _script(reply: Reply, probe: Probe) -> Script:
+    context = {"last_user": last_user(probe.messages), "model": probe.model, "nth": probe.nth,
+               "request": probe.request}
+    calls = [(c.name, c.arguments if isinstance(c.arguments, str | None)
+              else json.dumps(c.arguments, ensure_ascii=False)) for c in reply.tool_calls]
+    return Script(
+        content=render(reply.content, context) if reply.content is not None else None,
+        reasoning=render(reply.reasoning, context) if reply.reasoning is not None else None,
+        tool_calls=calls,
+        finish_reason=reply.finish_reason,
+        usage=dict(reply.usage),
+    )
+
+
+async def take_turn(mock: Mock, incoming: Incoming, call: ChatCall) -> Turn:
+    """Decide the reply (a scenario rule, else the seeded generator), apply the faults that
+    come before any byte, generate, debit."""
+    probe = chat_probe(incoming, call)
+    probe.nth = mock.store.count_call("chat")
+    decision = mock.scenarios.decide(probe, incoming.scenario)
+    base = fingerprint(call)
+    if decision is not None:
+        use = decision.use.to_bytes(8, "little")
+        rng = derive_rng(incoming.seed, base, decision.rule.name.encode(), use)
+        incoming.journal.update(rule=decision.rule.name, rule_use=decision.use)
+    else:
+        if mock.scenarios.strict:
+            raise unmatched(mock, probe, incoming.scenario)
+        rng, ordinal = mock.rng(incoming.seed, "chat", base)
+        incoming.journal["ordinal"] = ordinal
+    fault = await fire_fault(mock, incoming, fault_of(decision, incoming.fault), base)
+    reply = decision.reply if decision else None
+    if reply is not None and reply.error is not None:
+        raise scripted_error(reply.error, incoming, call.model.id)
+    script = _script(reply, probe) if reply is not None and reply.scripts_content else None
+    completion = complete(call, rng, int(mock.clock.now()), mock.tokenizer, script)
     settle(mock, incoming.account, call, completion)
-    return Turn(completion, rng)
+    return Turn(completion, rng, fault, reply.pacing if reply else None)
+
+
+async def fire_fault(mock: Mock, incoming: Incoming, fault: Fault | None,
+                     base: bytes) -> Fault | None:
+    """Draw whether `fault` fires (from its own seeded generator, so content never moves),
+    and apply what it does before the response; the rest is the renderer's."""
+    if fault is None:
+        return None
+    draw = derive_rng(incoming.seed, base, b"fault", str(incoming.journal.get("ordinal",
+                      incoming.journal.get("rule_use", 0))).encode())
+    if not fault.fires(draw):
+        return None
+    incoming.journal["fault"] = fault.kind
+    incoming.active_fault = fault
+    await before_response(fault, mock.clock, draw, account=account_label(incoming.account),
+                          key=key_id(incoming.account))
+    return fault
+
+
+def scripted_error(error: dict, incoming: Incoming, model: str | None) -> APIError:
+    return scripted(error["type"], error.get("status"), error.get("message"),
+                    error.get("retry_after"), account=account_label(incoming.account),
+                    key=key_id(incoming.account), model=model or "")
+
+
+def unmatched(mock: Mock, probe: Probe, scenario: str | None) -> APIError:
+    near = mock.scenarios.near_misses(probe, scenario)
+    detail = "; ".join(near) if near else "no rules are loaded"
+    return APIError(422, "mockshot_unmatched_error",
+                    f"strict mode: no scenario rule matches this call. Nearest: {detail}")
 
 
 def plan_stream(mock: Mock, incoming: Incoming, call: ChatCall,
@@ -142,5 +226,11 @@ def plan_stream(mock: Mock, incoming: Incoming, call: ChatCall,
     timing; drawn after the completion, so chunking never changes the content."""
     deltas = streaming.plan(turn.completion, turn.rng)
     override = incoming.headers.get("x-mockshot-pacing") if incoming.headers else None
+    if override is None and turn.pacing:
+        override = ",".join(f"{k}={v}" for k, v in turn.pacing.items())
     timing = streaming.timing_for(call.model, override, not mock.settings.pacing)
-    return deltas, streaming.schedule(deltas, timing, turn.rng)
+    waits = streaming.schedule(deltas, timing, turn.rng)
+    if turn.fault is not None and turn.fault.kind == "slow_first_token":
+        first = next((i for i, wait in enumerate(waits) if wait), 1 if len(waits) > 1 else 0)
+        waits[first] += turn.fault.ms / 1000
+    return deltas, waits

@@ -15,9 +15,16 @@ from dataclasses import dataclass, field
 from . import textgen
 from .catalog import ModelSpec
 from .tokens import Tokenizer
-from .tool_calls import TOOL_CALL_OVERHEAD, plan_tool_calls, should_call, tool_call_tokens
+from .tool_calls import (
+    TOOL_CALL_OVERHEAD,
+    call_id,
+    plan_tool_calls,
+    should_call,
+    tool_arguments,
+    tool_call_tokens,
+)
 
-__all__ = ["ChatCall", "Choice", "Completion", "ToolCall", "Usage", "complete"]
+__all__ = ["ChatCall", "Choice", "Completion", "Script", "ToolCall", "Usage", "complete"]
 
 
 @dataclass(slots=True)
@@ -39,6 +46,17 @@ class ChatCall:
     include_usage: bool = False
     cached_tokens: int = 0
     billed_model: ModelSpec | None = None  # the model auto-routing picked
+
+
+@dataclass(slots=True)
+class Script:
+    """A scenario's reply in engine terms: what it fixes; the rest is generated."""
+
+    content: str | None = None
+    reasoning: str | None = None
+    tool_calls: list[tuple[str, str | None]] = field(default_factory=list)
+    finish_reason: str | None = None
+    usage: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -140,19 +158,17 @@ def _text(call: ChatCall, rng: random.Random, tokenizer: Tokenizer) -> list[str]
     return textgen.paragraph(rng, 12 + int(rng.random() * 80), first=opens)
 
 
-def _tool_calls(call: ChatCall, rng: random.Random, tokenizer: Tokenizer,
-                budget: int) -> tuple[list[ToolCall], bool]:
-    """The turn's tool calls, the last one's arguments cut if the budget runs out."""
+def _fit_calls(planned: list[ToolCall], budget: int,
+               tokenizer: Tokenizer) -> tuple[list[ToolCall], bool]:
+    """The turn's tool calls within the budget, the last one's arguments cut if it runs out."""
     calls: list[ToolCall] = []
-    for ident, kind, name, arguments in plan_tool_calls(
-        call.tools, call.tool_choice, rng, call.model.tool_call_id
-    ):
-        made = ToolCall(ident, name, arguments, kind)
+    for made in planned:
         cost = tool_call_tokens(made, tokenizer)
         if cost > budget:
-            room = budget - TOOL_CALL_OVERHEAD - tokenizer.count(name)
+            room = budget - TOOL_CALL_OVERHEAD - tokenizer.count(made.name)
             if room > 0:
-                made.arguments = "".join(fit(tokenizer.pieces(arguments), room, tokenizer)[0])
+                made.arguments = "".join(fit(tokenizer.pieces(made.arguments), room,
+                                             tokenizer)[0])
                 calls.append(made)
             return calls, True
         calls.append(made)
@@ -160,28 +176,62 @@ def _tool_calls(call: ChatCall, rng: random.Random, tokenizer: Tokenizer,
     return calls, False
 
 
-def _choice(call: ChatCall, index: int, rng: random.Random, tokenizer: Tokenizer) -> Choice:
+def _planned_calls(call: ChatCall, rng: random.Random, script: Script | None) -> list[ToolCall]:
+    if script is None or not script.tool_calls:
+        planned = plan_tool_calls(call.tools, call.tool_choice, rng, call.model.tool_call_id)
+        return [ToolCall(ident, name, arguments, kind)
+                for ident, kind, name, arguments in planned]
+    out = []
+    for index, (name, arguments) in enumerate(script.tool_calls):
+        tool = next((t for t in call.tools if t["function"]["name"] == name),
+                    {"type": "function", "function": {"name": name}})
+        kind = "builtin_function" if tool.get("type") == "builtin_function" else "function"
+        text = arguments if arguments is not None else tool_arguments(tool, rng)
+        out.append(ToolCall(call_id(name, index, call.model.tool_call_id), name, text, kind))
+    return out
+
+
+def _reasoning(call: ChatCall, rng: random.Random, tokenizer: Tokenizer,
+               script: Script | None) -> list[str] | None:
+    if script is not None and script.reasoning is not None:
+        return tokenizer.pieces(script.reasoning) if call.thinking else None
+    return textgen.paragraph(rng, 16 + int(rng.random() * 64)) if call.thinking else None
+
+
+def _calls_tools(call: ChatCall, script: Script | None) -> bool:
+    if script is not None and (script.content is not None or script.tool_calls):
+        return bool(script.tool_calls)
+    return should_call(call.tools, call.tool_choice, call.messages)
+
+
+def _choice(call: ChatCall, index: int, rng: random.Random, tokenizer: Tokenizer,
+            script: Script | None = None) -> Choice:
     budget = call.max_tokens
-    reasoning = textgen.paragraph(rng, 16 + int(rng.random() * 64)) if call.thinking else None
+    reasoning = _reasoning(call, rng, tokenizer, script)
     if reasoning is not None:
         reasoning, cut = fit(reasoning, budget, tokenizer)
         if cut:
             return Choice(index, [], reasoning, "length")
         budget -= count(reasoning, tokenizer)
-    if should_call(call.tools, call.tool_choice, call.messages):
-        calls, cut = _tool_calls(call, rng, tokenizer, budget)
-        return Choice(index, [], reasoning, "length" if cut else "tool_calls", calls)
-    content, cut = fit(_text(call, rng, tokenizer), budget, tokenizer)
-    finish = "length" if cut else "stop"
+    finish = script.finish_reason if script else None
+    if _calls_tools(call, script):
+        calls, cut = _fit_calls(_planned_calls(call, rng, script), budget, tokenizer)
+        return Choice(index, [], reasoning, "length" if cut else finish or "tool_calls", calls)
+    scripted = script is not None and script.content is not None
+    pieces = tokenizer.pieces(script.content) if scripted else _text(call, rng, tokenizer)
+    content, cut = fit(pieces, budget, tokenizer)
+    finish = "length" if cut else finish or "stop"
     if call.stop and (stopped := apply_stop(content, call.stop, tokenizer)) is not None:
         content, finish = stopped, "stop"
     return Choice(index, content, reasoning, finish)
 
 
-def complete(call: ChatCall, rng: random.Random, created: int, tokenizer: Tokenizer) -> Completion:
-    """Generate the whole reply for `call` from `rng` (the call's own seeded generator)."""
+def complete(call: ChatCall, rng: random.Random, created: int, tokenizer: Tokenizer,
+             script: Script | None = None) -> Completion:
+    """The whole reply for `call`: generated from `rng` (the call's own seeded generator),
+    or as a scenario `script` says, within the same budget and stop rules."""
     ident = completion_id(created, rng)
-    choices = [_choice(call, i, rng, tokenizer) for i in range(call.n)]
+    choices = [_choice(call, i, rng, tokenizer, script) for i in range(call.n)]
     completion_tokens = reasoning_tokens = 0
     for choice in choices:
         thought = count(choice.reasoning, tokenizer)
@@ -196,4 +246,7 @@ def complete(call: ChatCall, rng: random.Random, created: int, tokenizer: Tokeni
         call.cached_tokens,
         reasoning_tokens if call.thinking else None,
     )
+    if script is not None and script.usage:
+        for name, value in script.usage.items():
+            setattr(usage, name, value)
     return Completion(ident, created, call.model.id, choices, usage)

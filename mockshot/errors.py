@@ -74,3 +74,42 @@ def quota_exceeded(account: str) -> APIError:
         f"Your account {account} is suspended due to insufficient balance, "
         "please recharge your account or check your plan and billing details",
     )
+
+
+# Status and real message of each error type, for scripted errors that name only a type.
+# {account} and {key} are filled with the caller's org label and key id (reference §7).
+DEFAULTS: dict[str, tuple[int, str]] = {
+    "invalid_request_error": (400, "Invalid request: rejected by a mockshot scenario"),
+    "content_filter": (400, "The request was rejected because it was considered high risk"),
+    "incorrect_api_key_error": (401, "Incorrect API key provided"),
+    "invalid_authentication_error": (401, "Invalid Authentication"),
+    "permission_denied_error": (403, "The API you are accessing is not open"),
+    "resource_not_found_error": (404, "Not found the model {model} or Permission denied"),
+    "rate_limit_reached_error": (
+        429,
+        "Your account {account}<{key}> request reached organization max RPM: 3, "
+        "please try again after 1 seconds",
+    ),
+    "engine_overloaded_error": (429, "The engine is currently overloaded, please try again later"),
+    "exceeded_current_quota_error": (
+        429,
+        "Your account {account} is suspended due to insufficient balance, please recharge "
+        "your account or check your plan and billing details",
+    ),
+    "server_error": (500, "The server had an error while processing your request"),
+    "unexpected_output": (500, "invalid state transition"),
+}
+
+
+def scripted(kind: str, status: int | None = None, message: str | None = None,
+             retry_after: float | None = None, **fill: str) -> APIError:
+    """The error a scenario asks for: its type, with the real status and text by default."""
+    default_status, template = DEFAULTS.get(kind, (500, f"scripted {kind}"))
+    text = message if message is not None else template.format_map(_Fill(fill))
+    headers = {"Retry-After": f"{retry_after:g}"} if retry_after is not None else {}
+    return APIError(status or default_status, kind, text, headers)
+
+
+class _Fill(dict):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"

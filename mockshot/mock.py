@@ -14,6 +14,9 @@ from typing import Any
 from .catalog import Catalog, ModelSpec, load_catalog
 from .clock import Clock, make_clock
 from .errors import APIError, incorrect_api_key, invalid_authentication, model_not_found
+from .faults import Fault
+from .scenario_files import read_scenario_file
+from .scenarios import ScenarioBook
 from .settings import Settings
 from .spec import Spec, load_spec
 from .store import MemoryStore, Store
@@ -28,11 +31,15 @@ class Incoming:
 
     operation: str
     account: str
+    surface: str = "openai"
     body: Any = None
     path_params: dict[str, str] = field(default_factory=dict)
     query: dict[str, str] = field(default_factory=dict)
     headers: Any = None
     seed: int = 0
+    scenario: str | None = None  # X-Mockshot-Scenario: only this scenario's rules
+    fault: Fault | None = None  # X-Mockshot-Fault: this call's fault
+    active_fault: Fault | None = None  # the fault that fired, for the renderer
     model: str | None = None  # for the journal
     journal: dict[str, Any] = field(default_factory=dict)
 
@@ -53,6 +60,9 @@ class Mock:
         self.tokenizer = load_tokenizer(settings.tokenizer_model)
         self.allowed_keys = frozenset(settings.api_key)
         self.file_lookup = None  # (account, file_id) → None or raises; set by the files API
+        self.scenarios = ScenarioBook(self.store, settings.strict)
+        for path in settings.scenario:
+            self.scenarios.load(read_scenario_file(path), f"{path}: ")
 
     def authenticate(self, authorization: str | None) -> str:
         """The account a `Bearer` key names; 401 in the real two flavours otherwise."""
@@ -79,11 +89,7 @@ class Mock:
         """The call's own generator: from (seed, the call, how many identical calls came
         before it), so a call's reply never depends on unrelated calls."""
         ordinal = self.store.next_ordinal(operation.encode() + fingerprint)
-        digest = hashlib.blake2b(
-            fingerprint + seed.to_bytes(8, "little", signed=True) + ordinal.to_bytes(8, "little"),
-            digest_size=16,
-        ).digest()
-        return random.Random(int.from_bytes(digest, "little")), ordinal
+        return derive_rng(seed, fingerprint, ordinal.to_bytes(8, "little")), ordinal
 
     def check_balance(self, account: str) -> None:
         if self.store.balance(account).available <= 0:
@@ -95,6 +101,18 @@ class Mock:
             )
 
 
+def derive_rng(seed: int, *parts: bytes) -> random.Random:
+    """A generator fixed by the seed and `parts` alone (the call, a rule, a use index)."""
+    digest = hashlib.blake2b(seed.to_bytes(8, "little", signed=True) + b"\0".join(parts),
+                             digest_size=16).digest()
+    return random.Random(int.from_bytes(digest, "little"))
+
+
 def account_label(key: str) -> str:
     """An org-style label for messages: a stable short hash, never the key itself."""
     return "org-" + hashlib.blake2b(key.encode(), digest_size=8).hexdigest()
+
+
+def key_id(key: str) -> str:
+    """A key id for messages, like the service's `cak-…` (never the key itself)."""
+    return "cak-" + hashlib.blake2b(b"key" + key.encode(), digest_size=6).hexdigest()

@@ -43,6 +43,8 @@ class Settings:
     system_fingerprint: str = "fpv0_1c3effa9"
     tokenizer_model: str | None = None
     admin_token: str | None = None
+    scenario: tuple[str, ...] = ()  # scenario files loaded at start-up
+    strict: bool = False  # unmatched chat calls get an error instead of generated replies
     models: tuple[dict, ...] = field(default=(), compare=False)
 
     @classmethod
@@ -79,7 +81,7 @@ class Settings:
 
 def _coerce(name: str, default: Any, value: Any) -> Any:
     try:
-        if name == "api_key":
+        if name in ("api_key", "scenario"):
             items = value.split(",") if isinstance(value, str) else value
             return tuple(str(item).strip() for item in items if str(item).strip())
         if name == "models":

@@ -58,6 +58,22 @@ class Store:
 
     def reset(self, keep_accounts: bool = False) -> None: ...
 
+    def count_call(self, operation: str) -> int: ...
+
+    def take_rule(self, name: str, times: int | None) -> int | None: ...
+
+    def scenario_state(self, scenario: str) -> str: ...
+
+    def set_scenario_state(self, scenario: str, state: str) -> None: ...
+
+    def rules(self) -> list: ...
+
+    def add_rules(self, rules: list) -> None: ...
+
+    def remove_rule(self, name: str) -> bool: ...
+
+    def clear_rules(self) -> None: ...
+
 
 class MemoryStore(Store):
     """State in this process's memory, each operation under one lock.
@@ -84,6 +100,11 @@ class MemoryStore(Store):
             if not keep_accounts or not hasattr(self, "_balances"):
                 self._balances: dict[str, Balance] = {}
             self._ordinals: OrderedDict[bytes, int] = OrderedDict()
+            self._calls: dict[str, int] = {}
+            self._rule_uses: dict[str, int] = {}
+            self._states: dict[str, str] = {}
+            if not hasattr(self, "_rules"):
+                self._rules: dict[str, Any] = {}
             self._prefixes: OrderedDict[bytes, None] = OrderedDict()
             self._journal: deque[dict] = deque(maxlen=self._journal_size)
 
@@ -135,6 +156,54 @@ class MemoryStore(Store):
             while len(self._prefixes) > self._lru_size:
                 self._prefixes.popitem(last=False)
         return hits
+
+    def count_call(self, operation: str) -> int:
+        """This call's ordinal among calls of `operation` since the last reset (1-based)."""
+        with self._lock:
+            self._calls[operation] = count = self._calls.get(operation, 0) + 1
+            return count
+
+    def take_rule(self, name: str, times: int | None) -> int | None:
+        """Use a rule once: its use index (0-based), or None when `times` is spent."""
+        with self._lock:
+            used = self._rule_uses.get(name, 0)
+            if times is not None and used >= times:
+                return None
+            self._rule_uses[name] = used + 1
+            return used
+
+    def rule_uses(self, name: str) -> int:
+        with self._lock:
+            return self._rule_uses.get(name, 0)
+
+    def scenario_state(self, scenario: str) -> str:
+        with self._lock:
+            return self._states.get(scenario, "started")
+
+    def set_scenario_state(self, scenario: str, state: str) -> None:
+        with self._lock:
+            self._states[scenario] = state
+
+    def rules(self) -> list:
+        with self._lock:
+            return list(self._rules.values())
+
+    def add_rules(self, rules: list) -> None:
+        """Add (or replace, by name) rules; all or nothing."""
+        with self._lock:
+            for rule in rules:
+                self._rules.pop(rule.name, None)
+                self._rules[rule.name] = rule
+
+    def remove_rule(self, name: str) -> bool:
+        with self._lock:
+            self._rule_uses.pop(name, None)
+            return self._rules.pop(name, None) is not None
+
+    def clear_rules(self) -> None:
+        with self._lock:
+            self._rules = {}
+            self._rule_uses = {}
 
     def journal_append(self, entry: dict[str, Any]) -> None:
         with self._lock:

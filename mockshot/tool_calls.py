@@ -15,7 +15,14 @@ import random
 
 from .tokens import Tokenizer
 
-__all__ = ["TOOL_CALL_OVERHEAD", "plan_tool_calls", "should_call", "tool_call_tokens"]
+__all__ = [
+    "TOOL_CALL_OVERHEAD",
+    "call_id",
+    "plan_tool_calls",
+    "should_call",
+    "tool_arguments",
+    "tool_call_tokens",
+]
 
 TOOL_CALL_OVERHEAD = 3  # <|tool_call_begin|> … <|tool_call_argument_begin|> … <|tool_call_end|>
 PARALLEL_CHANCE = 0.25
@@ -44,7 +51,8 @@ def _pick(tools: list[dict], tool_choice: object, rng: random.Random) -> list[di
     return [tools[int(rng.random() * len(tools))]]
 
 
-def _arguments(tool: dict, rng: random.Random) -> str:
+def tool_arguments(tool: dict, rng: random.Random) -> str:
+    """Arguments that satisfy the tool's schema (a receipt for `$web_search`)."""
     from .schema_gen import generate
 
     name = tool["function"]["name"]
@@ -68,5 +76,5 @@ def plan_tool_calls(tools: list[dict], tool_choice: object, rng: random.Random,
     for index, tool in enumerate(_pick(tools, tool_choice, rng)):
         name = tool["function"]["name"]
         kind = "builtin_function" if tool.get("type") == "builtin_function" else "function"
-        out.append((call_id(name, index, id_style), kind, name, _arguments(tool, rng)))
+        out.append((call_id(name, index, id_style), kind, name, tool_arguments(tool, rng)))
     return out

@@ -91,6 +91,11 @@ class _Exchange:
                 if not message.get("more_body", False):
                     await self._end()
 
+        def reset() -> None:  # the app dropped the connection (a `reset` fault)
+            if not self.started.done():
+                self.started.set_exception(ConnectionResetError("connection reset by mockshot"))
+
+        send.mockshot_reset = reset  # type: ignore[attr-defined]
         try:
             await self.app(self.scope, receive, send)
         except BaseException as exc:
@@ -135,7 +140,10 @@ def _async_transport(app: Any, httpx: ModuleType) -> Any:
         async def handle_async_request(self, request: Any) -> Any:
             body = await request.aread()
             exchange = _Exchange(app, _scope(request), body)
-            status, headers = await exchange.started
+            try:
+                status, headers = await exchange.started
+            except ConnectionResetError as exc:
+                raise httpx.RemoteProtocolError(str(exc), request=request) from None
             return httpx.Response(status, headers=headers, stream=Stream(exchange))
 
     return Transport()
@@ -176,7 +184,10 @@ def _sync_transport(app: Any, httpx: ModuleType) -> Any:
                 exchange = _Exchange(app, _scope(request), body)
                 return exchange, await exchange.started
 
-            exchange, (status, headers) = portal.call(start())
+            try:
+                exchange, (status, headers) = portal.call(start())
+            except ConnectionResetError as exc:
+                raise httpx.RemoteProtocolError(str(exc), request=request) from None
             return httpx.Response(status, headers=headers, stream=Stream(exchange))
 
     return Transport()

@@ -16,9 +16,10 @@ from ..chat import Turn, build_call, plan_stream, take_turn
 from ..chat_rules import check_chat
 from ..engine import ChatCall
 from ..errors import invalid_request
+from ..faults import STREAM_KINDS, apply_stream_fault, stream_error
 from ..http import json_response
 from ..mock import Incoming, Mock
-from ..openai_format import completion_body, stream_frames
+from ..openai_format import completion_body, error_frame, stream_frames
 from ..sse import EventStream
 
 __all__ = ["create_chat_completion", "parse_chat"]
@@ -71,6 +72,10 @@ def stream_reply(mock: Mock, incoming: Incoming, call: ChatCall, turn: Turn) -> 
     deltas, waits = plan_stream(mock, incoming, call, turn)
     frames = stream_frames(turn.completion, deltas, call.include_usage,
                            mock.settings.system_fingerprint or None)
+    if turn.fault is not None and turn.fault.kind in STREAM_KINDS:
+        frames = apply_stream_fault(frames, turn.fault, error_frame(stream_error(turn.fault)),
+                                    malformed(frames[min(turn.fault.after, len(frames) - 1)]),
+                                    frames[-1])
     clock, journal = mock.clock, incoming.journal
 
     async def paced() -> AsyncIterator[bytes]:
@@ -88,7 +93,12 @@ def stream_reply(mock: Mock, incoming: Incoming, call: ChatCall, turn: Turn) -> 
 
 async def create_chat_completion(mock: Mock, incoming: Incoming) -> Response:
     call = parse_chat(mock, incoming, incoming.body)
-    turn = take_turn(mock, incoming, call)
+    turn = await take_turn(mock, incoming, call)
     if call.stream:
         return stream_reply(mock, incoming, call, turn)
     return json_response(completion_body(turn.completion))
+
+
+def malformed(frame: bytes) -> bytes:
+    """A frame cut off mid-JSON, the way a broken proxy delivers it."""
+    return frame[: max(len(frame) // 2, 8)] + b"\n\n"
