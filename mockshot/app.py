@@ -29,10 +29,10 @@ from .errors import APIError
 from .faults import Fault, ResetConnection, parse_fault, truncate
 from .http import error_response, json_response, read_json
 from .mock import Incoming, Mock
-from .resources import account, chat
+from .resources import account, anthropic, chat
 from .rules import Probe
 from .scenarios import fault_of
-from .settings import Settings
+from .settings import Settings, fits_seed
 from .spec import Operation
 
 __all__ = ["create_app"]
@@ -73,6 +73,10 @@ def _overrides(mock: Mock, request: Request, incoming: Incoming) -> None:
             raise errors.invalid_request(
                 f"X-Mockshot-Seed must be an integer, got {seed!r}"
             ) from None
+        if not fits_seed(incoming.seed):
+            raise errors.invalid_request(
+                f"X-Mockshot-Seed must fit in a signed 64-bit integer, got {seed}"
+            )
     incoming.scenario = headers.get("x-mockshot-scenario")
     fault = headers.get("x-mockshot-fault")
     if fault is not None:
@@ -226,7 +230,9 @@ def _not_found(request: Request, exc: Exception) -> Response:
 
 def extra_routes() -> list[tuple[str, str, Handler, Surface]]:
     """Surfaces beside the spec's own paths (each validated by its own schema)."""
-    return []
+    anthropic.request_validator()  # compiled at start-up, so no request pays for it
+    surface = Surface(anthropic.credentials, anthropic.error_response, "anthropic")
+    return [("POST", anthropic.PATH, anthropic.create_message, surface)]
 
 
 def create_app(settings: Settings | None = None, *, mock: Mock | None = None) -> Starlette:

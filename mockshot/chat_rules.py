@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from .catalog import ModelSpec
 from .errors import invalid_request
+from .schema_gen import MFJSError, check_mfjs, mfjs_message
 
 __all__ = ["check_chat", "check_messages", "thinking_enabled"]
 
@@ -30,6 +31,7 @@ def check_chat(body: dict, model: ModelSpec) -> None:
     _check_thinking(body, model)
     _check_sampling(body, model, thinking)
     _check_stop(body.get("stop"))
+    _check_response_format(body.get("response_format"))
     _check_tools(body.get("tools"), body.get("tool_choice"), thinking)
     check_messages(messages, thinking and model.reasoning_required_in_tool_history)
 
@@ -39,6 +41,12 @@ def _check_thinking(body: dict, model: ModelSpec) -> None:
     if thinking is not None and body.get("reasoning_effort") is not None:
         raise invalid_request(
             "cannot specify both 'thinking' and 'reasoning_effort'", prefixed=False
+        )
+    if body.get("reasoning_effort") == "none" and model.thinking == "toggle":
+        raise invalid_request(
+            "invalid reasoning_effort: 'none' is not supported for this model; "
+            "disable thinking with thinking: {\"type\": \"disabled\"}",
+            prefixed=False,
         )
     if not isinstance(thinking, dict):
         return
@@ -75,6 +83,23 @@ def _check_sampling(body: dict, model: ModelSpec, thinking: bool) -> None:
         )
 
 
+def _check_schema(schema: object, where: str) -> None:
+    try:
+        check_mfjs(schema, where)
+    except MFJSError as exc:
+        raise invalid_request(mfjs_message(exc)) from None
+
+
+def _check_response_format(response_format: dict | None) -> None:
+    if not response_format or response_format.get("type") != "json_schema":
+        return
+    schema = (response_format.get("json_schema") or {}).get("schema")
+    if schema is None:
+        raise invalid_request("response_format.json_schema with a schema is required when "
+                              "response_format.type is json_schema")
+    _check_schema(schema, "response_format.json_schema")
+
+
 def _check_stop(stop: object) -> None:
     for word in [stop] if isinstance(stop, str) else stop or ():
         if len(word.encode()) > STOP_LIMIT_BYTES:
@@ -91,12 +116,9 @@ def _check_tools(tools: list | None, tool_choice: object, thinking: bool) -> Non
         if name in names:
             raise invalid_request(f"function name {name} is duplicated")
         names.add(name)
-        params = tool["function"].get("parameters")
-        if tool.get("type") == "function" and params.get("type", "object") != "object":
-            raise invalid_request(
-                f"tools[{index}].function.parameters: the root of a function's parameters "
-                f"must be an object schema, got type {params.get('type')!r}"
-            )
+        if tool.get("type") == "function":
+            _check_schema(tool["function"].get("parameters"),
+                          f"tools[{index}].function.parameters")
     if tool_choice in (None, "auto", "none"):
         return
     kind = "required" if tool_choice == "required" else "specified"
@@ -130,6 +152,9 @@ def check_messages(messages: list[dict], reasoning_required: bool) -> None:
         if role == "assistant":
             _check_assistant(message, index, index == last, reasoning_required)
             pending = {call["id"]: index for call in message.get("tool_calls") or ()}
+        elif role == "user" and _empty(message.get("content")):
+            raise invalid_request(f"the message at position {index} with role 'user' "
+                                  "must not be empty")
         elif role == "tool":
             call_id = message.get("tool_call_id")
             if call_id not in pending:

@@ -1,7 +1,8 @@
-"""`mockshot serve` and friends: the command line is a mirror of `Settings`.
+"""`mockshot serve | check`: the command line is a mirror of `Settings`.
 
-Every flag has a `MOCKSHOT_*` variable and a config-file key of the same name; a bad
-setting stops start-up with one clear line, never a traceback.
+Every setting is a flag here (generated from the Settings fields, so none can be
+forgotten), a `MOCKSHOT_*` variable and a config-file key of the same name. A bad setting
+or scenario stops start-up with a clear message, never a traceback.
 """
 
 from __future__ import annotations
@@ -9,28 +10,40 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from dataclasses import fields
 
-from .settings import Settings, SettingsError
+from .settings import CHOICES, HELP, Settings, SettingsError
 
 __all__ = ["main"]
+
+REPEATABLE = ("api_key", "scenario")
+
+
+def _add_setting(parser: argparse.ArgumentParser, name: str, default: object) -> None:
+    flag = "--" + name.replace("_", "-")
+    kwargs: dict = {"dest": name, "help": HELP.get(name), "default": None}
+    if name in REPEATABLE:
+        kwargs["action"] = "append"
+    elif isinstance(default, bool):
+        kwargs["action"] = argparse.BooleanOptionalAction
+    elif isinstance(default, int):
+        kwargs["type"] = int
+    elif isinstance(default, float):
+        kwargs["type"] = float
+    if name in CHOICES:
+        kwargs["choices"] = CHOICES[name]
+    parser.add_argument(flag, **kwargs)
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mockshot", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="serve the mock API over HTTP")
-    serve.add_argument("--host", help="address to bind (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, help="port (default 8000; 0 picks a free one)")
-    serve.add_argument("--seed", type=int, help="seed for every generated reply (default 0)")
-    serve.add_argument("--config", help="TOML or JSON config file with the same keys")
-    serve.add_argument("--api-key", dest="api_key", action="append",
-                       help="accept only this key (repeatable; default: any non-empty key)")
-    serve.add_argument("--log-level", dest="log_level",
-                       choices=["debug", "info", "warning", "error", "critical"])
-    serve.add_argument("--clock", choices=["real", "virtual"],
-                       help="real time (default) or a virtual clock that waits for nothing")
-    serve.add_argument("--admin-token", dest="admin_token",
-                       help="token the /_mockshot/ control API requires off loopback")
+    for f in fields(Settings):
+        if f.name != "models":
+            _add_setting(serve, f.name, f.default)
+    check = commands.add_parser("check", help="check scenario files and report every mistake")
+    check.add_argument("files", nargs="+", help="scenario files (YAML or JSON)")
     return parser
 
 
@@ -42,23 +55,43 @@ def _announce(url: str) -> None:
           flush=True)
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = vars(_parser().parse_args(argv))
-    command = args.pop("command")
+def _check(files: list[str]) -> int:
+    from .scenario_files import check_files
+
+    problems = check_files(files)
+    for line in problems:
+        print(line, file=sys.stderr)
+    if not problems:
+        print(f"{len(files)} scenario file(s) OK")
+    return 1 if problems else 0
+
+
+def _serve(args: dict) -> int:
     try:
         settings = Settings.load(args)
     except SettingsError as exc:
         print(f"mockshot: {exc}", file=sys.stderr)
         return 2
     logging.basicConfig(level=settings.log_level.upper(), format="%(name)s: %(message)s")
-    if command == "serve":
-        from .server import serve
+    from .scenario_files import ScenarioFileError
+    from .server import serve
 
-        try:
-            serve(settings, _announce)
-        except KeyboardInterrupt:  # uvicorn re-raises the signal after a clean shutdown
-            return 0
-        except (OSError, ValueError, RuntimeError) as exc:
-            print(f"mockshot: cannot serve: {exc}", file=sys.stderr)
-            return 1
+    try:
+        serve(settings, _announce)
+    except KeyboardInterrupt:  # uvicorn re-raises the signal after a clean shutdown
+        return 0
+    except ScenarioFileError as exc:
+        print(f"mockshot: bad scenario file:\n{exc}", file=sys.stderr)
+        return 2
+    except (OSError, ValueError, RuntimeError) as exc:
+        print(f"mockshot: cannot serve: {exc}", file=sys.stderr)
+        return 1
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = vars(_parser().parse_args(argv))
+    command = args.pop("command")
+    if command == "check":
+        return _check(args["files"])
+    return _serve(args)

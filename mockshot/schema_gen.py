@@ -15,6 +15,7 @@ without an index, as walle does.
 
 from __future__ import annotations
 
+import json
 import math
 import random
 import re
@@ -74,8 +75,13 @@ def _dot(path: Sequence[str]) -> str:
     return ".".join(path) or "root"
 
 
-def _key(schema: Any) -> bytes:
-    return orjson.dumps(schema)
+def _key(value: Any, sort: bool = False) -> bytes:
+    """Canonical-enough JSON text, the cache key for a schema (orjson for speed; the
+    standard library for integers beyond 64 bits)."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS if sort else None)
+    except TypeError:
+        return json.dumps(value, sort_keys=sort, separators=(",", ":")).encode()
 
 
 # --------------------------------------------------------------------------- validation
@@ -85,7 +91,7 @@ def _key(schema: Any) -> bytes:
 def _compiled(text: bytes) -> Any:
     """A validator per schema text: compiling costs far more than validating, and the same
     tool schemas come back on every turn. Formats are asserted so ours are honest."""
-    schema = orjson.loads(text)
+    schema = json.loads(text)
     if jsonschema_rs is not None:
         try:
             return jsonschema_rs.Draft202012Validator(schema, validate_formats=True)
@@ -472,7 +478,7 @@ def _gen_array(s: dict, cx: _Ctx, path: Path) -> list:
 def _unique_item(sub: Any, cx: _Ctx, path: Path, seen: set[bytes]) -> Any:
     for _ in range(6):
         item = _gen(sub, cx, path)
-        key = orjson.dumps(item, option=orjson.OPT_SORT_KEYS)
+        key = _key(item, sort=True)
         if key not in seen:
             seen.add(key)
             return item
@@ -507,11 +513,12 @@ def _singular(name: str) -> str:
 # --------------------------------------------------------------------------- numbers
 
 
-def _bounds(s: dict, cx: _Ctx) -> tuple[float, float, bool, bool]:
-    """[lo, hi] with exclusivity flags; open sides borrow a plausible range for the name."""
+def _bounds(s: dict, plausible: tuple[float, float]) -> tuple[float, float, bool, bool]:
+    """[lo, hi] with exclusivity flags, kept inside the `plausible` range where they overlap
+    and borrowing its width for open sides."""
     lo, lo_ex = _tighter(s.get("minimum"), s.get("exclusiveMinimum"), max)
     hi, hi_ex = _tighter(s.get("maximum"), s.get("exclusiveMaximum"), min)
-    d_lo, d_hi = _number_hint(cx.name)
+    d_lo, d_hi = plausible
     if lo is None:
         lo = d_lo if hi is None or d_lo < hi else hi - (d_hi - d_lo)
     if hi is None:
@@ -534,7 +541,7 @@ def _tighter(inclusive: Any, exclusive: Any, pick: Callable) -> tuple[Any, bool]
 def _gen_integer(s: dict, cx: _Ctx, path: Path) -> int | float:
     if "multipleOf" in s:
         return _multiple(s, cx, path, integer=True)
-    lo, hi, lo_ex, hi_ex = _bounds(s, cx)
+    lo, hi, lo_ex, hi_ex = _bounds(s, _number_hint(cx.name))
     low = math.floor(lo) + 1 if lo_ex else math.ceil(lo)
     high = math.ceil(hi) - 1 if hi_ex else math.floor(hi)
     if low > high:
@@ -545,7 +552,7 @@ def _gen_integer(s: dict, cx: _Ctx, path: Path) -> int | float:
 def _gen_number(s: dict, cx: _Ctx, path: Path) -> float:
     if "multipleOf" in s:
         return _multiple(s, cx, path, integer=False)
-    lo, hi, lo_ex, hi_ex = _bounds(s, cx)
+    lo, hi, lo_ex, hi_ex = _bounds(s, _number_hint(cx.name))
     drawn = cx.rng.uniform(lo, hi)
     for value in (round(drawn, 2), drawn, (lo + hi) / 2, lo, hi):
         above = lo < value or (value == lo and not lo_ex)
@@ -559,12 +566,10 @@ def _multiple(s: dict, cx: _Ctx, path: Path, integer: bool) -> int | float:
     step = Fraction(str(m))
     if integer:
         step = Fraction(step.numerator)  # the least multiple of m that is a whole number
-    lo, hi, lo_ex, hi_ex = _bounds(s, cx)
-    k_lo, k_hi = math.ceil(Fraction(lo) / step), math.floor(Fraction(hi) / step)
-    if lo_ex and k_lo * step == lo:
-        k_lo += 1
-    if hi_ex and k_hi * step == hi:
-        k_hi -= 1
+    span = max(100, 3 * step)  # if the plausible range holds no multiple, widen it
+    k_lo, k_hi = _multipliers(_bounds(s, _number_hint(cx.name)), step)
+    if k_lo > k_hi:
+        k_lo, k_hi = _multipliers(_bounds(s, (-span, span)), step)
     if k_lo > k_hi:
         raise SchemaGenerationError((*path, "multipleOf"), f"no multiple of {m} in range")
     value: int | float = 0
@@ -574,6 +579,13 @@ def _multiple(s: dict, cx: _Ctx, path: Path, integer: bool) -> int | float:
         if isinstance(m, int) or (value / m).is_integer():
             return value
     return value
+
+
+def _multipliers(bounds: tuple, step: Fraction) -> tuple[int, int]:
+    """The k for which k * step lies within `bounds`."""
+    lo, hi, lo_ex, hi_ex = bounds
+    k_lo, k_hi = math.ceil(Fraction(lo) / step), math.floor(Fraction(hi) / step)
+    return k_lo + (lo_ex and k_lo * step == lo), k_hi - (hi_ex and k_hi * step == hi)
 
 
 # --------------------------------------------------------------------------- strings
@@ -868,7 +880,7 @@ def check_mfjs(schema: Any, where: str = "response_format.json_schema") -> None:
 @lru_cache(maxsize=512)
 def _mfjs_problem(text: bytes) -> tuple[str, str] | None:
     """The first problem as (path, reason); cached because tools repeat every turn."""
-    schema = orjson.loads(text)
+    schema = json.loads(text)
     try:
         _check_document(schema)
     except MFJSError as exc:

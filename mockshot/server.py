@@ -7,6 +7,7 @@ same server in a background thread for tests and the pytest plugin, on port 0 by
 from __future__ import annotations
 
 import asyncio
+import signal
 import socket
 import threading
 from collections.abc import Callable
@@ -48,9 +49,15 @@ def base_url(sock: socket.socket) -> str:
     return f"http://{shown}:{port}"
 
 
+def _stop_on_sigterm(signum: int, frame: object) -> None:
+    """uvicorn shuts down on SIGTERM, then raises it again; end quietly with status 0."""
+    raise SystemExit(0)
+
+
 def serve(settings: Settings, announce: Callable[[str], None] = print) -> None:
-    """Run until interrupted. `announce` receives the base URL once the socket is bound."""
+    """Run until SIGINT/SIGTERM. `announce` receives the base URL once the socket is bound."""
     mock = Mock(settings)
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     sock = bind(settings.host, settings.port)
     announce(base_url(sock))
     server = uvicorn.Server(_config(create_app(mock=mock), settings))

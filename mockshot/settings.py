@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Settings", "SettingsError"]
+__all__ = ["HELP", "Settings", "SettingsError", "fits_seed"]
 
 ENV_PREFIX = "MOCKSHOT_"
 
@@ -45,7 +45,8 @@ class Settings:
     admin_token: str | None = None
     scenario: tuple[str, ...] = ()  # scenario files loaded at start-up
     strict: bool = False  # unmatched chat calls get an error instead of generated replies
-    models: tuple[dict, ...] = field(default=(), compare=False)
+    models: tuple[dict, ...] = field(default=(), compare=False)  # config file only
+
 
     @classmethod
     def load(
@@ -76,7 +77,32 @@ class Settings:
         if unknown:
             raise SettingsError(f"unknown setting(s): {', '.join(unknown)}")
         coerced = {name: _coerce(name, known[name].default, v) for name, v in values.items()}
+        for name, value in coerced.items():
+            _check_range(name, value)
         return replace(self, **coerced)
+
+
+HELP = {
+    "host": "address to bind (default 127.0.0.1)",
+    "port": "port (default 8000; 0 picks a free one and prints it)",
+    "seed": "seed for every generated reply (default 0)",
+    "config": "TOML or JSON config file whose keys are these settings",
+    "api_key": "accept only this key (repeatable; default: any non-empty key)",
+    "log_level": "log level; info logs one access line per request",
+    "clock": "real time, or a virtual clock on which waits cost nothing",
+    "clock_speed": "with the real clock: make every wait this many times shorter",
+    "max_body_bytes": "largest request body accepted (default 100 MiB)",
+    "initial_balance": "USD cash each new account starts with",
+    "initial_voucher": "USD voucher each new account starts with",
+    "journal_size": "requests the journal keeps (oldest dropped first)",
+    "prompt_cache": "report cached_tokens for repeated prompt prefixes",
+    "pacing": "stream at each model's time-to-first-token and tokens/s",
+    "system_fingerprint": "system_fingerprint on stream chunks ('' for none)",
+    "tokenizer_model": "Kimi tiktoken.model file for exact token counts (needs tiktoken)",
+    "admin_token": "token the /_mockshot/ control API requires off loopback",
+    "scenario": "scenario file (YAML or JSON) to load (repeatable)",
+    "strict": "answer chat calls no scenario rule matches with an error",
+}
 
 
 def _coerce(name: str, default: Any, value: Any) -> Any:
@@ -89,12 +115,45 @@ def _coerce(name: str, default: Any, value: Any) -> Any:
         if isinstance(default, bool):
             return value if isinstance(value, bool) else _parse_bool(value)
         if isinstance(default, int) and not isinstance(default, bool):
-            return int(value)
+            return _whole(value)
         if isinstance(default, float):
+            if isinstance(value, bool):
+                raise ValueError("expected a number")
             return float(value)
         return None if value is None else str(value)
     except (TypeError, ValueError) as exc:
         raise SettingsError(f"setting {name}: cannot use {value!r} ({exc})") from None
+
+
+CHOICES = {
+    "clock": ("real", "virtual"),
+    "log_level": ("debug", "info", "warning", "error", "critical"),
+}
+SEED_RANGE = (-(2**63), 2**63 - 1)
+
+
+def _check_range(name: str, value: Any) -> None:
+    if name in CHOICES and str(value).lower() not in CHOICES[name]:
+        raise SettingsError(f"setting {name}: {value!r} is not one of {', '.join(CHOICES[name])}")
+    if name == "port" and not 0 <= value <= 65535:
+        raise SettingsError(f"setting port: {value} is outside 0-65535")
+    if name == "seed" and not fits_seed(value):
+        raise SettingsError("setting seed: must fit in a signed 64-bit integer")
+    if name in ("journal_size", "max_body_bytes") and value < 1:
+        raise SettingsError(f"setting {name}: must be at least 1")
+    if name == "clock_speed" and value <= 0:
+        raise SettingsError("setting clock_speed: must be positive")
+
+
+def fits_seed(value: int) -> bool:
+    return SEED_RANGE[0] <= value <= SEED_RANGE[1]
+
+
+def _whole(value: Any) -> int:
+    """An integer from an int or its text; booleans and fractions are mistakes."""
+    if isinstance(value, bool | float):
+        raise ValueError("expected a whole number")
+    return int(value)
 
 
 def _parse_bool(value: Any) -> bool:

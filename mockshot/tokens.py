@@ -34,7 +34,7 @@ _SPLIT = re.compile(
     rf"([{_CJK}])"  # 1: one Han / kana / hangul character
     rf"|( ?[^\W\d_{_CJK}]+)"  # 2: a word with its leading space
     r"|(\d{1,3})"  # 3: up to three digits
-    r"|( ?[^\w\s]+)"  # 4: a punctuation run with its leading space
+    r"|( ?(?:[^\w\s]|_)+)"  # 4: a punctuation run (underscores too) with its leading space
     r"|(\s+)"  # 5: whitespace that no word claimed
 )
 WORD_LETTERS = 8  # letters one word-token covers

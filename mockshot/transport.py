@@ -161,6 +161,14 @@ class _Portal:
     def call(self, coro: Any) -> Any:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
 
+    def close(self) -> None:
+        """Stop the loop and its thread (a closed client leaks neither)."""
+        if self.loop.is_running():
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self.thread.join(timeout=5)
+        if not self.loop.is_running() and not self.loop.is_closed():
+            self.loop.close()
+
 
 def _sync_transport(app: Any, httpx: ModuleType) -> Any:
     portal = _Portal()
@@ -189,6 +197,9 @@ def _sync_transport(app: Any, httpx: ModuleType) -> Any:
             except ConnectionResetError as exc:
                 raise httpx.RemoteProtocolError(str(exc), request=request) from None
             return httpx.Response(status, headers=headers, stream=Stream(exchange))
+
+        def close(self) -> None:
+            portal.close()
 
     return Transport()
 

@@ -23,6 +23,8 @@ async def balance(mock: Mock, incoming: Incoming) -> Response:
 async def estimate_token_count(mock: Mock, incoming: Incoming) -> Response:
     """The same count chat usage reports as `prompt_tokens` for these messages."""
     body = incoming.body
+    if "model" not in body:
+        raise invalid_request('model: "model" is a required property')
     model = mock.model(body.get("model"))
     incoming.model = model.id
     mock.spec.validator("post", "/v1/tokenizers/estimate-token-count").check(body)

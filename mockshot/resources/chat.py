@@ -46,7 +46,11 @@ def parse_chat(mock: Mock, incoming: Incoming, body: dict) -> ChatCall:
     incoming.model = model.id
     validate_body(mock, body, model)
     check_chat(body, model)
-    explicit = body.get("max_completion_tokens")
+    field = "max_completion_tokens" if body.get("max_completion_tokens") is not None \
+        else "max_tokens"
+    explicit = body.get(field)
+    if explicit is not None and explicit < 1:
+        raise invalid_request(f"{field} must be at least 1, got {explicit}")
     stop = body.get("stop")
     response_format = body.get("response_format") or {}
     return build_call(
@@ -55,9 +59,9 @@ def parse_chat(mock: Mock, incoming: Incoming, body: dict) -> ChatCall:
         model,
         body["messages"],
         tools=body.get("tools") or [],
-        explicit_max=explicit if explicit is not None else body.get("max_tokens"),
+        explicit_max=int(explicit) if explicit is not None else None,  # 2.0 is an integer
         thinking=body.get("thinking"),
-        n=body.get("n") or 1,
+        n=int(body.get("n") or 1),
         stop=(stop,) if isinstance(stop, str) else tuple(stop or ()),
         tool_choice=body.get("tool_choice"),
         response_format=response_format.get("type", "text"),

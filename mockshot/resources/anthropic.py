@@ -1,0 +1,241 @@
+"""`POST /anthropic/v1/messages`, the Anthropic-compatible surface (reference §16).
+
+Checks the body against `openapi/anthropic-messages.json`, turns the Anthropic
+conversation into the OpenAI shape the engine speaks, applies the same chat rules as
+`/v1/chat/completions` and hands the call to the shared chat service; only the framing
+differs (`mockshot/anthropic_format.py`). The same conversation and seed therefore give
+the same text and tool arguments on both surfaces.
+
+Conversion: `system` → a system message; text blocks → text parts; image blocks → image
+parts with data URLs; assistant `thinking` → `reasoning_content`, `tool_use` →
+`tool_calls` (arguments as `json.dumps(input, ensure_ascii=False)`, the engine's own
+formatting, so an echoed call is byte-identical); user `tool_result` → tool messages
+(before the rest of that user turn); a trailing assistant message is a prefill, i.e.
+Moonshot's partial mode. `tool_choice` any → "required", tool → the function form.
+Sampling fields are checked for Anthropic's range and otherwise ignored: Moonshot rescales
+temperature by 0.6, and on kimi-k2.5/k2.6, whose sampling is fixed, refusing the
+temperature Anthropic clients always send would break them [unknown; chosen].
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from functools import cache
+
+from starlette.datastructures import Headers
+from starlette.responses import Response
+
+from ..anthropic_format import MESSAGE_STOP, error_body, error_event, message_body, stream_events
+from ..chat import Turn, build_call, plan_stream, take_turn
+from ..chat_rules import check_chat
+from ..engine import ChatCall, Choice
+from ..errors import APIError, invalid_request
+from ..faults import STREAM_KINDS, apply_stream_fault, stream_error
+from ..http import json_response
+from ..mock import Incoming, Mock
+from ..spec import Validator, spec_dir
+from ..sse import EventStream
+from .chat import malformed
+
+__all__ = ["PATH", "create_message", "credentials", "error_response", "request_validator"]
+
+PATH = "/anthropic/v1/messages"
+DOCUMENT = "anthropic-messages.json"
+THINKING = {"enabled": "enabled", "adaptive": "enabled", "disabled": "disabled"}
+ALLOWED = {"user": ("text", "image", "tool_result"),
+           "assistant": ("text", "thinking", "tool_use")}
+
+
+@cache
+def load_document(path: str) -> dict:
+    """The surface's own OpenAPI document, read once per process (do not mutate)."""
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+@cache
+def request_validator(path: str | None = None) -> Validator:
+    """The request body's compiled validator (compiled once, shared by every mock)."""
+    document = load_document(path or str(spec_dir() / DOCUMENT))
+    body = document["paths"][PATH]["post"]["requestBody"]["content"]["application/json"]
+    return Validator(body["schema"], document["components"])
+
+
+def credentials(headers: Headers) -> str | None:
+    """`x-api-key: <key>` (what Anthropic clients send) or `Authorization: Bearer <key>`."""
+    key = headers.get("x-api-key")
+    return f"Bearer {key}" if key else headers.get("authorization")
+
+
+def error_response(error: APIError) -> Response:
+    return json_response(error_body(error), error.status, error.headers or None)
+
+
+# --- Anthropic conversation → the engine's OpenAI shape ---------------------------------
+
+
+def _text(content: str | list[dict] | None) -> str:
+    if content is None or isinstance(content, str):
+        return content or ""
+    return "\n".join(block["text"] for block in content)
+
+
+def _part(block: dict) -> dict:
+    if block["type"] == "text":
+        return {"type": "text", "text": block["text"]}
+    source = block["source"]
+    url = source.get("url") or f"data:{source['media_type']};base64,{source['data']}"
+    return {"type": "image_url", "image_url": {"url": url}}
+
+
+def _check_blocks(role: str, blocks: list[dict], index: int) -> None:
+    for at, block in enumerate(blocks):
+        if block["type"] not in ALLOWED[role]:
+            raise invalid_request(
+                f"messages[{index}].content[{at}]: a {block['type']} block is not allowed in "
+                f"a {role} message; {role} content takes {', '.join(ALLOWED[role])} blocks"
+            )
+
+
+def _user(blocks: list[dict]) -> list[dict]:
+    results = [{"role": "tool", "tool_call_id": b["tool_use_id"],
+                "content": _text(b.get("content"))} for b in blocks if b["type"] == "tool_result"]
+    parts = [_part(b) for b in blocks if b["type"] != "tool_result"]
+    return results + ([{"role": "user", "content": parts}] if parts or not results else [])
+
+
+def _assistant(blocks: list[dict]) -> dict:
+    message: dict = {"role": "assistant",
+                     "content": "".join(b["text"] for b in blocks if b["type"] == "text")}
+    thinking = [b["thinking"] for b in blocks if b["type"] == "thinking"]
+    if thinking:
+        message["reasoning_content"] = "".join(thinking)
+    calls = [{"id": b["id"], "type": "function",
+              "function": {"name": b["name"],
+                           "arguments": json.dumps(b["input"], ensure_ascii=False)}}
+             for b in blocks if b["type"] == "tool_use"]
+    if calls:
+        message["tool_calls"] = calls
+    return message
+
+
+def openai_messages(body: dict) -> list[dict]:
+    """The conversation as OpenAI-shaped messages, system first."""
+    system = body.get("system")
+    out = [{"role": "system", "content": _text(system)}] if system else []
+    for index, message in enumerate(body["messages"]):
+        role, content = message["role"], message["content"]
+        if isinstance(content, str):
+            out.append({"role": role, "content": content})
+            continue
+        _check_blocks(role, content, index)
+        out.extend(_user(content) if role == "user" else [_assistant(content)])
+    last = out[-1] if out else {}
+    if last.get("role") == "assistant" and not last.get("tool_calls"):
+        last["partial"] = True  # Anthropic's prefill is Moonshot's partial mode
+    return out
+
+
+def openai_tools(tools: list[dict] | None) -> list[dict]:
+    out = []
+    for tool in tools or ():
+        function = {"name": tool["name"]}
+        if "description" in tool:
+            function["description"] = tool["description"]
+        function["parameters"] = tool["input_schema"]
+        out.append({"type": "function", "function": function})
+    return out
+
+
+def openai_tool_choice(choice: dict | None) -> object:
+    if choice is None:
+        return None
+    if choice["type"] == "tool":
+        return {"type": "function", "function": {"name": choice["name"]}}
+    return {"auto": "auto", "any": "required", "none": "none"}[choice["type"]]
+
+
+# --- the handler --------------------------------------------------------------------------
+
+
+def parse_message(mock: Mock, incoming: Incoming, body: dict) -> ChatCall:
+    """Check an Anthropic Messages body and reduce it to the engine's `ChatCall`."""
+    request_validator().check(body)
+    model = mock.model(body["model"])
+    incoming.model = model.id
+    thinking = body.get("thinking")
+    chat = {
+        "messages": openai_messages(body),
+        "tools": openai_tools(body.get("tools")),
+        "tool_choice": openai_tool_choice(body.get("tool_choice")),
+        "thinking": {"type": THINKING[thinking["type"]]} if thinking else None,
+        "stop": body.get("stop_sequences") or None,
+    }
+    check_chat(chat, model)
+    return build_call(
+        mock,
+        incoming,
+        model,
+        chat["messages"],
+        tools=chat["tools"],
+        explicit_max=body["max_tokens"],
+        thinking=chat["thinking"],
+        stop=tuple(chat["stop"] or ()),
+        tool_choice=chat["tool_choice"],
+        stream=bool(body.get("stream")),
+    )
+
+
+def stop_sequence(call: ChatCall, choice: Choice) -> str | None:
+    """The stop sequence that ended the reply, if one did. The engine reports a stop
+    sequence and a natural end alike as "stop"; a natural end is a whole sentence, so
+    a reply that stops mid-sentence was stopped (which sequence is exact only when the
+    request names one, or once the engine reports it as `Choice.stop_sequence`)."""
+    if choice.finish_reason != "stop" or not call.stop:
+        return None
+    reported = getattr(choice, "stop_sequence", None)
+    if reported is not None:
+        return reported
+    return None if "".join(choice.content).endswith(".") else call.stop[0]
+
+
+def paced_reply(mock: Mock, incoming: Incoming, frames: list[bytes],
+                waits: list[float]) -> EventStream:
+    """Send each frame when its wait is over, recording progress in the journal (the
+    pacing both surfaces need; resources/chat.py's `stream_reply` could use it too)."""
+    clock, journal = mock.clock, incoming.journal
+
+    async def paced() -> AsyncIterator[bytes]:
+        for index, frame in enumerate(frames):
+            if index < len(waits) and waits[index]:
+                await clock.sleep(waits[index])
+            journal["chunks_sent"] = index + 1
+            yield frame
+
+    def on_close(disconnected: bool) -> None:
+        journal["disconnected"] = disconnected
+
+    return EventStream(paced(), on_close)
+
+
+def stream_reply(mock: Mock, incoming: Incoming, call: ChatCall, turn: Turn) -> EventStream:
+    """The same completion as Anthropic events, paced by the shared plan (and broken the
+    way a stream fault says: cut, a malformed frame, or an `error` event)."""
+    deltas, waits = plan_stream(mock, incoming, call, turn)
+    sequence = stop_sequence(call, turn.completion.choices[0])
+    frames = stream_events(turn.completion, deltas, sequence)
+    if turn.fault is not None and turn.fault.kind in STREAM_KINDS:
+        frames = apply_stream_fault(frames, turn.fault, error_event(stream_error(turn.fault)),
+                                    malformed(frames[min(turn.fault.after, len(frames) - 1)]),
+                                    MESSAGE_STOP)
+    return paced_reply(mock, incoming, frames, waits)
+
+
+async def create_message(mock: Mock, incoming: Incoming) -> Response:
+    call = parse_message(mock, incoming, incoming.body)
+    turn = await take_turn(mock, incoming, call)
+    if call.stream:
+        return stream_reply(mock, incoming, call, turn)
+    sequence = stop_sequence(call, turn.completion.choices[0])
+    return json_response(message_body(turn.completion, sequence))
