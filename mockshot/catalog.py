@@ -49,7 +49,7 @@ class ModelSpec:
         if self.thinking == "always":
             return True
         if self.thinking == "toggle":
-            return not (thinking and thinking.get("type") == "disabled")
+            return not (isinstance(thinking, dict) and thinking.get("type") == "disabled")
         return False
 
 

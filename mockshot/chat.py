@@ -26,6 +26,7 @@ from .mock import Incoming, Mock, account_label, derive_rng, key_id
 from .rules import Probe, Reply, last_user, render
 from .scenarios import fault_of
 from .streaming import Delta
+from .tokens import REPLY_PRIMER
 
 __all__ = ["Turn", "build_call", "plan_stream", "take_turn"]
 
@@ -65,16 +66,13 @@ def _prefix_digests(model: ModelSpec, tools: list, messages: list[dict]) -> list
 
 
 def _cached_tokens(mock: Mock, account: str, model: ModelSpec, messages: list[dict],
-                   tools: list, keep: bool) -> int:
+                   tools: list, costs: list[int], tool_tokens: int) -> int:
     """Automatic prefix caching: the tokens of the longest leading run of messages this
     account already sent to this model with the same tools."""
     if not mock.settings.prompt_cache:
         return 0
     hits = mock.store.cached_prefix(account, _prefix_digests(model, tools, messages))
-    if not hits:
-        return 0
-    cost = mock.prompt_cost(model)
-    return cost.tools(tools) + cost.messages(messages[:hits], keep) - cost.messages([], keep)
+    return tool_tokens + sum(costs[:hits]) if hits else 0
 
 
 def build_call(
@@ -91,9 +89,10 @@ def build_call(
     """The engine's call for OpenAI-shaped `messages`/`tools` already checked by a surface."""
     mock.check_balance(incoming.account)  # before the prompt cache: a refusal warms nothing
     check_media(messages, model, incoming.account, mock.file_lookup)
-    keep = bool((thinking or {}).get("keep") == "all")
+    keep = isinstance(thinking, dict) and thinking.get("keep") == "all"
     cost = mock.prompt_cost(model)
-    prompt_tokens = cost.messages(messages, keep) + cost.tools(tools)
+    costs, tool_tokens = cost.per_message(messages, keep), cost.tools(tools)
+    prompt_tokens = REPLY_PRIMER + sum(costs) + tool_tokens
     max_tokens = _budget(model, prompt_tokens, explicit_max)
     billed = mock.catalog.route(model, prompt_tokens + max_tokens) if model.routes_to else model
     _check_window(billed, prompt_tokens, explicit_max)
@@ -104,7 +103,8 @@ def build_call(
         prompt_tokens=prompt_tokens,
         thinking=model.thinks(thinking),
         tools=tools,
-        cached_tokens=_cached_tokens(mock, incoming.account, model, messages, tools, keep),
+        cached_tokens=_cached_tokens(mock, incoming.account, model, messages, tools, costs,
+                                     tool_tokens),
         billed_model=billed,
         **params,
     )

@@ -73,6 +73,7 @@ def _serve(args: dict) -> int:
         print(f"mockshot: {exc}", file=sys.stderr)
         return 2
     logging.basicConfig(level=settings.log_level.upper(), format="%(name)s: %(message)s")
+    from .catalog import CatalogError
     from .scenario_files import ScenarioFileError
     from .server import serve
 
@@ -82,6 +83,9 @@ def _serve(args: dict) -> int:
         return 0
     except ScenarioFileError as exc:
         print(f"mockshot: bad scenario file:\n{exc}", file=sys.stderr)
+        return 2
+    except CatalogError as exc:
+        print(f"mockshot: setting models: {exc}", file=sys.stderr)
         return 2
     except (OSError, ValueError, RuntimeError) as exc:
         print(f"mockshot: cannot serve: {exc}", file=sys.stderr)

@@ -6,10 +6,10 @@ type that is not JSON) becomes a 400 in Moonshot's envelope here, before any han
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import orjson
-from starlette.requests import Request
 from starlette.responses import Response
 
 from .errors import APIError, invalid_request
@@ -32,8 +32,8 @@ def error_response(error: APIError) -> Response:
     return JSONResponse(error.to_json(), status_code=error.status, headers=error.headers or None)
 
 
-def _check_content_type(request: Request) -> None:
-    value = request.headers.get("content-type")
+def _check_content_type(headers: dict[str, str]) -> None:
+    value = headers.get("content-type")
     if value is None:
         return
     media = value.split(";", 1)[0].strip().lower()
@@ -44,23 +44,32 @@ def _check_content_type(request: Request) -> None:
     )
 
 
-async def read_body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
+class ClientGone(Exception):
+    """The client disconnected before its request body arrived."""
+
+
+async def read_body(headers: dict[str, str], receive: Callable, limit: int) -> bytes:
+    declared = headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise invalid_request(f"total message size {declared} exceeds limit {limit}")
     chunks, size = [], 0
-    async for chunk in request.stream():
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientGone()
+        chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
             raise invalid_request(f"total message size {size} exceeds limit {limit}")
         chunks.append(chunk)
-    return b"".join(chunks)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
 
 
-async def read_json(request: Request, limit: int) -> Any:
+async def read_json(headers: dict[str, str], receive: Callable, limit: int) -> Any:
     """The request's JSON object, or a 400 that says what is wrong with the body."""
-    _check_content_type(request)
-    raw = await read_body(request, limit)
+    _check_content_type(headers)
+    raw = await read_body(headers, receive, limit)
     if not raw.strip():
         raise invalid_request("the request body is empty; send a JSON object")
     try:

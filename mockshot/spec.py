@@ -111,7 +111,17 @@ def _describe(error: Any, root: dict) -> str:
         kinds = sorted({_kind(option, root) for option in options})
         shown = json.dumps(error.instance, ensure_ascii=False)[:80]
         return f"{path}: {shown} is not valid, expected {' or '.join(kinds)}"
+    if schema_path and schema_path[-1] == "required":
+        missing = _missing(error.message)
+        if missing:
+            return f"{field_path([*error.instance_path, missing])}: {error.message}"
     return f"{path}: {error.message}"
+
+
+def _missing(message: str) -> str | None:
+    """The property a `required` error names (`"model" is a required property`)."""
+    head = message.split(" is a required property", 1)[0]
+    return head.strip('"\'') if head != message else None
 
 
 _JSON_TYPES = {dict: "object", list: "array", str: "string", bool: "boolean",

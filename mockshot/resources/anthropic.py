@@ -10,7 +10,8 @@ Conversion: `system` → a system message; text blocks → text parts; image blo
 parts with data URLs; assistant `thinking` → `reasoning_content`, `tool_use` →
 `tool_calls` (arguments as `json.dumps(input, ensure_ascii=False)`, the engine's own
 formatting, so an echoed call is byte-identical); user `tool_result` → tool messages
-(before the rest of that user turn); a trailing assistant message is a prefill, i.e.
+(before the rest of that user turn; `is_error` is accepted and the content passed on as
+it is); a trailing assistant message is a prefill, i.e.
 Moonshot's partial mode. `tool_choice` any → "required", tool → the function form.
 Sampling fields are checked for Anthropic's range and otherwise ignored: Moonshot rescales
 temperature by 0.6, and on kimi-k2.5/k2.6, whose sampling is fixed, refusing the

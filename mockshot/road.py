@@ -1,0 +1,201 @@
+"""The request road for one operation, start to finish.
+
+    account → steering headers → read body → scenario step → handler → settle (journal)
+
+Errors raised anywhere on the road are `APIError` values rendered in one place, by the
+surface the call came in on; anything else is a mockshot bug and answers 500
+`server_error` with no stack trace (the trace goes to the log).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from starlette.responses import Response
+
+from . import errors
+from .chat import fire_fault, scripted_error
+from .errors import APIError
+from .faults import Fault, ResetConnection, parse_fault, truncate
+from .http import ClientGone, error_response, read_json
+from .mock import Incoming, Mock
+from .rules import Probe
+from .scenarios import fault_of
+from .settings import fits_seed
+
+__all__ = ["OPENAI", "Handler", "Surface", "endpoint"]
+
+log = logging.getLogger("mockshot")
+access_log = logging.getLogger("mockshot.access")
+
+Handler = Callable[[Mock, Incoming], Awaitable[Response]]
+Headers = dict[str, str]
+
+
+def request_headers(scope: dict) -> Headers:
+    """The request's headers as a plain dict, names lower-case (last value wins)."""
+    return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+
+
+def _overrides(mock: Mock, headers: Headers, incoming: Incoming) -> None:
+    """Per-request steering headers: X-Mockshot-Seed, -Scenario and -Fault."""
+    seed = headers.get("x-mockshot-seed")
+    incoming.seed = mock.settings.seed
+    if seed is not None:
+        try:
+            incoming.seed = int(seed)
+        except ValueError:
+            raise errors.invalid_request(
+                f"X-Mockshot-Seed must be an integer, got {seed!r}"
+            ) from None
+        if not fits_seed(incoming.seed):
+            raise errors.invalid_request(
+                f"X-Mockshot-Seed must fit in a signed 64-bit integer, got {seed}"
+            )
+    incoming.scenario = headers.get("x-mockshot-scenario")
+    fault = headers.get("x-mockshot-fault")
+    if fault is not None:
+        try:
+            incoming.fault = parse_fault(fault)
+        except (ValueError, TypeError) as exc:
+            raise errors.invalid_request(f"X-Mockshot-Fault {fault!r}: {exc}") from None
+
+
+def neutral_operation(name: str) -> str:
+    """`GET /v1/files/{file_id}` → `files`: the operation names scenario rules use."""
+    return NEUTRAL.get(name) or name.split(" ", 1)[1].split("/")[2]
+
+
+NEUTRAL = {
+    "GET /v1/models": "models",
+    "GET /v1/users/me/balance": "balance",
+    "POST /v1/tokenizers/estimate-token-count": "estimate",
+}
+
+
+async def scripted_step(mock: Mock, incoming: Incoming) -> None:
+    """Scenario rules and faults for operations other than chat (chat decides later, once
+    its request is parsed): an error, a fault before the response, or nothing."""
+    probe = Probe(neutral_operation(incoming.operation), incoming.operation,
+                  api_key=incoming.account, headers=incoming.headers, request=incoming.body)
+    if not (mock.scenarios.has_rules() or incoming.fault):
+        return
+    probe.nth = mock.store.count_call(probe.operation)
+    decision = mock.scenarios.decide(probe, incoming.scenario)
+    if decision is not None:
+        incoming.journal.update(rule=decision.rule.name, rule_use=decision.use)
+    base = incoming.operation.encode() + str(probe.nth).encode()
+    await fire_fault(mock, incoming, fault_of(decision, incoming.fault), base)
+    if decision is not None and decision.reply.error is not None:
+        raise scripted_error(decision.reply.error, incoming, None)
+
+
+@dataclass(frozen=True, slots=True)
+class Surface:
+    """How one wire format authenticates and renders errors (OpenAI-compatible by default;
+    the Anthropic-compatible surface reads `x-api-key` too and has its own envelope)."""
+
+    credentials: Callable[[Headers], str | None] = lambda headers: headers.get("authorization")
+    render_error: Callable[[APIError], Response] = error_response
+    name: str = "openai"
+
+
+OPENAI = Surface()
+
+
+def endpoint(mock: Mock, name: str, handler: Handler, takes_body: bool,
+             surface: Surface = OPENAI, chat: bool = False) -> Callable:
+    """The road for one operation."""
+
+    async def run(scope: dict, receive: Callable, send: Callable,
+                  path_params: dict[str, str]) -> None:
+        started = time.perf_counter()
+        incoming = Incoming(name, "", surface.name)
+        try:
+            headers = incoming.headers = request_headers(scope)
+            incoming.account = mock.authenticate(surface.credentials(headers))
+            _overrides(mock, headers, incoming)
+            incoming.path_params = path_params
+            incoming.query = scope.get("query_string", b"").decode("latin-1")
+            if takes_body:
+                incoming.body = await read_json(headers, receive, mock.settings.max_body_bytes)
+            if not chat:
+                await scripted_step(mock, incoming)
+            response = await handler(mock, incoming)
+            if incoming.active_fault and incoming.active_fault.kind == "truncated_body":
+                response = truncated(response, incoming.active_fault)
+        except APIError as error:
+            response = surface.render_error(error)
+        except ResetConnection:
+            incoming.journal["reset"] = True
+            response = Reset()
+        except ClientGone:  # nobody is left to answer
+            record(mock, incoming, 499, started)
+            return
+        except Exception as exc:  # a mockshot bug, never the client's fault
+            log.exception("unhandled error in %s", name)
+            response = surface.render_error(
+                APIError(500, "server_error", f"mockshot internal error: {type(exc).__name__}")
+            )
+        record(mock, incoming, response.status_code, started)
+        await response(scope, receive, send)
+
+    return run
+
+
+def truncated(response: Response, fault: Fault) -> Response:
+    """The same reply with its JSON body cut short (a consistent Content-Length, so the
+    client's JSON parser, not its HTTP layer, is what fails)."""
+    body = getattr(response, "body", None)
+    if body is None:
+        return response
+    return Response(truncate(body, fault), response.status_code,
+                    media_type=response.media_type)
+
+
+class Reset:
+    """An ASGI reply that drops the connection without sending a byte.
+
+    Served by uvicorn, the connection's transport is aborted (the client sees a reset);
+    in-process, the transport raises its connection error. The raw `send` comes from
+    `scope["mockshot.send"]`, set by the router before anything wraps it.
+    """
+
+    status_code = 0
+
+    async def __call__(self, scope, receive, send) -> None:
+        raw = scope.get("mockshot.send", send)
+        if hasattr(raw, "mockshot_reset"):
+            raw.mockshot_reset()
+            return
+        transport = getattr(getattr(raw, "__self__", None), "transport", None)
+        if transport is not None:
+            transport.abort()
+            for _ in range(3):  # let the server see the connection go before we return
+                await asyncio.sleep(0)
+
+
+def record(mock: Mock, incoming: Incoming, status: int, started: float) -> None:
+    """Settle the call: a journal entry, and an access-log line when INFO is on."""
+    elapsed_ms = (time.perf_counter() - started) * 1000
+    entry = incoming.journal  # the same dict a stream's on_close completes later
+    entry.update({
+        "operation": incoming.operation,
+        "account": incoming.account,
+        "model": incoming.model,
+        "status": status,
+        "seed": incoming.seed,
+        "at": mock.clock.now(),
+        "elapsed_ms": round(elapsed_ms, 3),
+        "request": incoming.body,
+    })
+    mock.store.journal_append(entry)
+    if access_log.isEnabledFor(logging.INFO):
+        access_log.info("%s %d %.2fms model=%s", incoming.operation, status, elapsed_ms,
+                        incoming.model or "-")
+
+
