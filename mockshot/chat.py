@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from random import Random
 
@@ -20,15 +21,30 @@ from . import streaming
 from .catalog import ModelSpec
 from .engine import ChatCall, Completion, Script, complete
 from .errors import APIError, invalid_request, scripted
-from .faults import Fault, before_response
+from .faults import (
+    STREAM_KINDS,
+    Fault,
+    apply_stream_fault,
+    before_response,
+    malformed,
+    stream_error,
+)
 from .media import check_media
 from .mock import Incoming, Mock, account_label, derive_rng, key_id
 from .rules import Probe, Reply, last_user, render
 from .scenarios import fault_of
+from .sse import EventStream
 from .streaming import Delta
 from .tokens import REPLY_PRIMER
 
-__all__ = ["Turn", "build_call", "plan_stream", "take_turn"]
+__all__ = [
+    "Turn",
+    "build_call",
+    "faulty_frames",
+    "paced_stream",
+    "plan_stream",
+    "take_turn",
+]
 
 
 @dataclass(slots=True)
@@ -234,3 +250,32 @@ def plan_stream(mock: Mock, incoming: Incoming, call: ChatCall,
         first = next((i for i, wait in enumerate(waits) if wait), 1 if len(waits) > 1 else 0)
         waits[first] += turn.fault.ms / 1000
     return deltas, waits
+
+
+def faulty_frames(fault: Fault | None, frames: list[bytes],
+                  error_frame: Callable[[APIError], bytes], done: bytes) -> list[bytes]:
+    """The frames as a stream fault breaks them (cut, malformed frame, error frame), in
+    the surface's own framing; unchanged without one."""
+    if fault is None or fault.kind not in STREAM_KINDS:
+        return frames
+    bad = malformed(frames[min(fault.after, len(frames) - 1)])
+    return apply_stream_fault(frames, fault, error_frame(stream_error(fault)), bad, done)
+
+
+def paced_stream(mock: Mock, incoming: Incoming, frames: list[bytes],
+                 waits: list[float]) -> EventStream:
+    """Send each frame when its wait is over on the mock's clock; the journal records how
+    far the stream got and whether the client hung up."""
+    clock, journal = mock.clock, incoming.journal
+
+    async def paced() -> AsyncIterator[bytes]:
+        for index, frame in enumerate(frames):
+            if index < len(waits) and waits[index]:
+                await clock.sleep(waits[index])
+            journal["chunks_sent"] = index + 1
+            yield frame
+
+    def on_close(disconnected: bool) -> None:
+        journal["disconnected"] = disconnected
+
+    return EventStream(paced(), on_close)

@@ -76,6 +76,7 @@ class Choice:
     tool_calls: list[ToolCall] = field(default_factory=list)
     completion_tokens: int = 0
     reasoning_tokens: int = 0
+    stop_sequence: str | None = None  # the stop sequence that ended the reply, if one did
 
 
 @dataclass(slots=True)
@@ -128,13 +129,16 @@ def count(pieces: list[str] | None, tokenizer: Tokenizer) -> int:
     return tokenizer.count("".join(pieces))
 
 
-def apply_stop(pieces: list[str], stop: tuple[str, ...], tokenizer: Tokenizer) -> list[str] | None:
-    """The pieces before the first stop sequence (which is not emitted), or None."""
+def apply_stop(pieces: list[str], stop: tuple[str, ...],
+               tokenizer: Tokenizer) -> tuple[list[str], str] | None:
+    """The pieces before the first stop sequence (which is not emitted) and that sequence,
+    or None when none occurs."""
     text = "".join(pieces)
-    hits = [i for i in (text.find(s) for s in stop if s) if i >= 0]
+    hits = [(at, s) for s in stop if s and (at := text.find(s)) >= 0]
     if not hits:
         return None
-    return tokenizer.pieces(text[: min(hits)])
+    at, sequence = min(hits)
+    return tokenizer.pieces(text[:at]), sequence
 
 
 def _partial_prefix(messages: list[dict]) -> str | None:
@@ -222,7 +226,8 @@ def _choice(call: ChatCall, index: int, rng: random.Random, tokenizer: Tokenizer
     content, cut = fit(pieces, budget, tokenizer)
     finish = "length" if cut else finish or "stop"
     if call.stop and (stopped := apply_stop(content, call.stop, tokenizer)) is not None:
-        content, finish = stopped, "stop"
+        content, sequence = stopped
+        return Choice(index, content, reasoning, "stop", stop_sequence=sequence)
     return Choice(index, content, reasoning, finish)
 
 

@@ -17,6 +17,7 @@ __all__ = [
     "ResetConnection",
     "apply_stream_fault",
     "before_response",
+    "malformed",
     "parse_fault",
     "stream_error",
     "truncate",
@@ -133,6 +134,11 @@ def apply_stream_fault(frames: list[bytes], fault: Fault, error_frame: bytes,
 def stream_error(fault: Fault) -> APIError:
     """The error an `error_frame` fault sends mid-stream (default: an overloaded engine)."""
     return scripted(fault.type or "engine_overloaded_error", message=fault.message)
+
+
+def malformed(frame: bytes) -> bytes:
+    """A frame cut off mid-JSON, the way a broken proxy delivers it."""
+    return frame[: max(len(frame) // 2, 8)] + b"\n\n"
 
 
 def truncate(body: bytes, fault: Fault) -> bytes:

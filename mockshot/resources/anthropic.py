@@ -21,23 +21,20 @@ temperature Anthropic clients always send would break them [unknown; chosen].
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from functools import cache
 
 from starlette.datastructures import Headers
 from starlette.responses import Response
 
 from ..anthropic_format import MESSAGE_STOP, error_body, error_event, message_body, stream_events
-from ..chat import Turn, build_call, plan_stream, take_turn
+from ..chat import Turn, build_call, faulty_frames, paced_stream, plan_stream, take_turn
 from ..chat_rules import check_chat
 from ..engine import ChatCall, Choice
 from ..errors import APIError, invalid_request
-from ..faults import STREAM_KINDS, apply_stream_fault, stream_error
 from ..http import json_response
 from ..mock import Incoming, Mock
 from ..spec import Validator, spec_dir
 from ..sse import EventStream
-from .chat import malformed
 
 __all__ = ["PATH", "create_message", "credentials", "error_response", "request_validator"]
 
@@ -189,35 +186,8 @@ def parse_message(mock: Mock, incoming: Incoming, body: dict) -> ChatCall:
 
 
 def stop_sequence(call: ChatCall, choice: Choice) -> str | None:
-    """The stop sequence that ended the reply, if one did. The engine reports a stop
-    sequence and a natural end alike as "stop"; a natural end is a whole sentence, so
-    a reply that stops mid-sentence was stopped (which sequence is exact only when the
-    request names one, or once the engine reports it as `Choice.stop_sequence`)."""
-    if choice.finish_reason != "stop" or not call.stop:
-        return None
-    reported = getattr(choice, "stop_sequence", None)
-    if reported is not None:
-        return reported
-    return None if "".join(choice.content).endswith(".") else call.stop[0]
-
-
-def paced_reply(mock: Mock, incoming: Incoming, frames: list[bytes],
-                waits: list[float]) -> EventStream:
-    """Send each frame when its wait is over, recording progress in the journal (the
-    pacing both surfaces need; resources/chat.py's `stream_reply` could use it too)."""
-    clock, journal = mock.clock, incoming.journal
-
-    async def paced() -> AsyncIterator[bytes]:
-        for index, frame in enumerate(frames):
-            if index < len(waits) and waits[index]:
-                await clock.sleep(waits[index])
-            journal["chunks_sent"] = index + 1
-            yield frame
-
-    def on_close(disconnected: bool) -> None:
-        journal["disconnected"] = disconnected
-
-    return EventStream(paced(), on_close)
+    """The stop sequence that ended the reply, as the engine reports it."""
+    return choice.stop_sequence if choice.finish_reason == "stop" else None
 
 
 def stream_reply(mock: Mock, incoming: Incoming, call: ChatCall, turn: Turn) -> EventStream:
@@ -226,11 +196,8 @@ def stream_reply(mock: Mock, incoming: Incoming, call: ChatCall, turn: Turn) -> 
     deltas, waits = plan_stream(mock, incoming, call, turn)
     sequence = stop_sequence(call, turn.completion.choices[0])
     frames = stream_events(turn.completion, deltas, sequence)
-    if turn.fault is not None and turn.fault.kind in STREAM_KINDS:
-        frames = apply_stream_fault(frames, turn.fault, error_event(stream_error(turn.fault)),
-                                    malformed(frames[min(turn.fault.after, len(frames) - 1)]),
-                                    MESSAGE_STOP)
-    return paced_reply(mock, incoming, frames, waits)
+    frames = faulty_frames(turn.fault, frames, error_event, MESSAGE_STOP)
+    return paced_stream(mock, incoming, frames, waits)
 
 
 async def create_message(mock: Mock, incoming: Incoming) -> Response:

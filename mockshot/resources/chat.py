@@ -7,16 +7,13 @@ completion as JSON or as Moonshot's SSE stream.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 from starlette.responses import Response
 
 from ..catalog import ModelSpec
-from ..chat import Turn, build_call, plan_stream, take_turn
+from ..chat import Turn, build_call, faulty_frames, paced_stream, plan_stream, take_turn
 from ..chat_rules import check_chat
 from ..engine import ChatCall
 from ..errors import invalid_request
-from ..faults import STREAM_KINDS, apply_stream_fault, stream_error
 from ..http import json_response
 from ..mock import Incoming, Mock
 from ..openai_format import completion_body, error_frame, stream_frames
@@ -76,23 +73,8 @@ def stream_reply(mock: Mock, incoming: Incoming, call: ChatCall, turn: Turn) -> 
     deltas, waits = plan_stream(mock, incoming, call, turn)
     frames = stream_frames(turn.completion, deltas, call.include_usage,
                            mock.settings.system_fingerprint or None)
-    if turn.fault is not None and turn.fault.kind in STREAM_KINDS:
-        frames = apply_stream_fault(frames, turn.fault, error_frame(stream_error(turn.fault)),
-                                    malformed(frames[min(turn.fault.after, len(frames) - 1)]),
-                                    frames[-1])
-    clock, journal = mock.clock, incoming.journal
-
-    async def paced() -> AsyncIterator[bytes]:
-        for index, frame in enumerate(frames):
-            if index < len(waits) and waits[index]:
-                await clock.sleep(waits[index])
-            journal["chunks_sent"] = index + 1
-            yield frame
-
-    def on_close(disconnected: bool) -> None:
-        journal["disconnected"] = disconnected
-
-    return EventStream(paced(), on_close)
+    frames = faulty_frames(turn.fault, frames, error_frame, frames[-1])
+    return paced_stream(mock, incoming, frames, waits)
 
 
 async def create_chat_completion(mock: Mock, incoming: Incoming) -> Response:
@@ -102,7 +84,3 @@ async def create_chat_completion(mock: Mock, incoming: Incoming) -> Response:
         return stream_reply(mock, incoming, call, turn)
     return json_response(completion_body(turn.completion))
 
-
-def malformed(frame: bytes) -> bytes:
-    """A frame cut off mid-JSON, the way a broken proxy delivers it."""
-    return frame[: max(len(frame) // 2, 8)] + b"\n\n"
