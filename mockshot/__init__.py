@@ -4,6 +4,7 @@ from .app import create_app
 from .clock import RealClock, VirtualClock
 from .errors import APIError
 from .mock import Mock
+from .scripting import error, fault, tool_call
 from .server import ServedMock
 from .settings import Settings
 from .transport import async_http_client, http_client
@@ -17,6 +18,9 @@ __all__ = [
     "VirtualClock",
     "async_http_client",
     "create_app",
+    "error",
+    "fault",
     "http_client",
+    "tool_call",
 ]
 __version__ = "0.1.0"

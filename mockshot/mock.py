@@ -17,6 +17,7 @@ from .errors import APIError, incorrect_api_key, invalid_authentication, model_n
 from .faults import Fault
 from .scenario_files import read_scenario_file
 from .scenarios import ScenarioBook
+from .scripting import RuleBuilder
 from .settings import Settings
 from .spec import Spec, load_spec
 from .store import MemoryStore, Store
@@ -61,8 +62,23 @@ class Mock:
         self.allowed_keys = frozenset(settings.api_key)
         self.file_lookup = None  # (account, file_id) → None or raises; set by the files API
         self.scenarios = ScenarioBook(self.store, settings.strict)
+        self._rules_made = 0
         for path in settings.scenario:
             self.scenarios.load(read_scenario_file(path), f"{path}: ")
+
+    def on(self, scenario: str = "default", name: str | None = None,
+           **match: Any) -> RuleBuilder:
+        """Script replies: `mock.on(contains="weather").reply(...)`; `match` takes the
+        scenario file's match keys (operation, model, contains, regex, tool, nth, state...)."""
+        self._rules_made += 1
+        return RuleBuilder(self, scenario, name or f"{scenario}:on#{self._rules_made}", match)
+
+    def reset(self, keep_accounts: bool = False, keep_rules: bool = True) -> None:
+        """Forget progress: journal, call counts, rule uses, scenario states, prompt cache
+        (and accounts unless kept; rules unless `keep_rules` is false)."""
+        self.store.reset(keep_accounts)
+        if not keep_rules:
+            self.store.clear_rules()
 
     def authenticate(self, authorization: str | None) -> str:
         """The account a `Bearer` key names; 401 in the real two flavours otherwise."""

@@ -17,7 +17,10 @@ PUBLIC = [
     "VirtualClock",
     "async_http_client",
     "create_app",
+    "error",
+    "fault",
     "http_client",
+    "tool_call",
 ]
 
 
