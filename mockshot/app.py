@@ -46,7 +46,8 @@ def extra_routes() -> list[tuple[str, str, Handler, Surface]]:
     """Surfaces beside the spec's own paths (each validated by its own schema)."""
     anthropic.request_validator()  # compiled at start-up, so no request pays for it
     surface = Surface(anthropic.credentials, anthropic.error_response, "anthropic")
-    return [("POST", anthropic.PATH, anthropic.create_message, surface)]
+    return [("POST", anthropic.PATH, anthropic.create_message, surface),
+            ("POST", anthropic.COUNT_PATH, anthropic.count_tokens, surface)]
 
 
 def create_app(settings: Settings | None = None, *, mock: Mock | None = None) -> MockApp:
@@ -62,4 +63,4 @@ def create_app(settings: Settings | None = None, *, mock: Mock | None = None) ->
         run = endpoint(mock, f"{method} {path}", handler, method == "POST", surface,
                        chat=path.endswith("/messages"))
         routes.append(Route(method, path, run))
-    return MockApp(routes, mock)
+    return MockApp(routes, mock, {"/anthropic/": anthropic.error_response})

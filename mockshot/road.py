@@ -74,6 +74,7 @@ NEUTRAL = {
     "GET /v1/models": "models",
     "GET /v1/users/me/balance": "balance",
     "POST /v1/tokenizers/estimate-token-count": "estimate",
+    "POST /anthropic/v1/messages/count_tokens": "estimate",
 }
 
 

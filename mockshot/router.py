@@ -13,8 +13,9 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from types import SimpleNamespace
+from typing import Any
 
-from .errors import method_not_allowed, not_found_path
+from .errors import APIError, method_not_allowed, not_found_path
 from .http import error_response
 from .mock import Mock
 
@@ -42,8 +43,10 @@ class _Templated:
 class MockApp:
     """The ASGI app. `mock` is the instance behind it (its store, clock, scenarios)."""
 
-    def __init__(self, routes: list[Route], mock: Mock) -> None:
+    def __init__(self, routes: list[Route], mock: Mock,
+                 error_renderers: dict[str, Callable[[APIError], Any]] | None = None) -> None:
         self.mock = mock
+        self._renderers = error_renderers or {}  # path prefix → its surface's envelope
         self.state = SimpleNamespace(mock=mock)
         self._exact: dict[tuple[str, str], Endpoint] = {}
         self._methods: dict[str, list[str]] = {}
@@ -85,7 +88,9 @@ class MockApp:
             method, path)
         if access_log.isEnabledFor(logging.INFO):
             access_log.info("%s %s %d (no such route)", method, path, error.status)
-        await error_response(error)(scope, receive, send)
+        render = next((r for prefix, r in self._renderers.items() if path.startswith(prefix)),
+                      error_response)
+        await render(error)(scope, receive, send)
 
 
 async def _lifespan(receive: Callable, send: Callable) -> None:

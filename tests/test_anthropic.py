@@ -20,7 +20,7 @@ from openapi_spec_validator import validate
 from mockshot import Settings, async_http_client, create_app, http_client
 from mockshot.anthropic_format import error_type, tool_input
 from mockshot.errors import APIError
-from mockshot.resources.anthropic import PATH, request_validator
+from mockshot.resources.anthropic import COUNT_PATH, PATH, request_validator
 from mockshot.spec import spec_dir
 from mockshot.transport import httpx_module
 
@@ -97,6 +97,13 @@ def well_ordered(stream: list[dict]) -> None:
 
 
 def check(method: str, path: str, status: int, content_type: str, body: bytes) -> None:
+    if path == COUNT_PATH and method == "POST":
+        assert str(status) in document()["paths"][COUNT_PATH]["post"]["responses"], status
+        conforms("MessageTokensCount" if status == 200 else "ErrorResponse", json.loads(body))
+        return
+    if path.startswith("/anthropic/") and (path != PATH or method != "POST"):
+        conforms("ErrorResponse", json.loads(body))  # no such route: the Anthropic envelope
+        return
     if path != PATH:
         spec_check.check(method, path, status, content_type, body)
         return
@@ -664,3 +671,29 @@ def test_a_prefill_is_the_openai_surfaces_partial_mode():
     an = ask(fresh(), "kimi-k2-0905-preview", [*prefix, {"role": "assistant",
                                                          "content": "Well,"}], max_tokens=200)
     assert an.content[0].text == oa.choices[0].message.content
+
+
+# --- count_tokens and routes the surface does not have -------------------------------------
+
+
+def test_count_tokens_equals_the_messages_input_tokens(claude):
+    counted = claude.messages.count_tokens(model="kimi-k2.6", messages=HELLO)
+    reply = ask(claude, messages=HELLO)
+    assert counted.input_tokens == reply.usage.input_tokens > 0
+
+
+def test_count_tokens_of_an_unknown_model_is_not_found(claude):
+    with pytest.raises(anthropic.NotFoundError) as caught:
+        claude.messages.count_tokens(model="kimi-nope", messages=HELLO)
+    assert caught.value.body["error"]["type"] == "not_found_error"
+
+
+@pytest.mark.parametrize(("method", "path", "status", "kind"), [
+    ("GET", PATH, 405, "invalid_request_error"),
+    ("POST", "/anthropic/v1/complete", 404, "not_found_error"),
+])
+def test_routes_under_anthropic_answer_in_its_envelope(raw, method, path, status, kind):
+    reply = raw.request(method, path, headers={"x-api-key": KEY}, json={})
+    assert reply.status_code == status
+    assert reply.json()["type"] == "error"
+    assert reply.json()["error"]["type"] == kind

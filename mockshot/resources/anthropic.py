@@ -36,9 +36,18 @@ from ..mock import Incoming, Mock
 from ..spec import Validator, spec_dir
 from ..sse import EventStream
 
-__all__ = ["PATH", "create_message", "credentials", "error_response", "request_validator"]
+__all__ = [
+    "COUNT_PATH",
+    "PATH",
+    "count_tokens",
+    "create_message",
+    "credentials",
+    "error_response",
+    "request_validator",
+]
 
 PATH = "/anthropic/v1/messages"
+COUNT_PATH = PATH + "/count_tokens"
 DOCUMENT = "anthropic-messages.json"
 THINKING = {"enabled": "enabled", "adaptive": "enabled", "disabled": "disabled"}
 ALLOWED = {"user": ("text", "image", "tool_result"),
@@ -198,6 +207,18 @@ def stream_reply(mock: Mock, incoming: Incoming, call: ChatCall, turn: Turn) -> 
     frames = stream_events(turn.completion, deltas, sequence)
     frames = faulty_frames(turn.fault, frames, error_event, MESSAGE_STOP)
     return paced_stream(mock, incoming, frames, waits)
+
+
+async def count_tokens(mock: Mock, incoming: Incoming) -> Response:
+    """`/anthropic/v1/messages/count_tokens` (Claude Code asks it before sending): the
+    prompt tokens the same conversation would be charged, from the same counter."""
+    body = incoming.body
+    request_validator().check({"max_tokens": 1, **body})  # max_tokens is not needed here
+    model = mock.model(body["model"])
+    incoming.model = model.id
+    cost = mock.prompt_cost(model)
+    total = cost.messages(openai_messages(body)) + cost.tools(openai_tools(body.get("tools")))
+    return json_response({"input_tokens": total})
 
 
 async def create_message(mock: Mock, incoming: Incoming) -> Response:
