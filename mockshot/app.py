@@ -53,7 +53,9 @@ def extra_routes() -> list[tuple[str, str, Handler, Surface]]:
 def create_app(settings: Settings | None = None, *, mock: Mock | None = None) -> MockApp:
     """Build a mock server app; `app.mock` is its `Mock`."""
     mock = mock or Mock(settings)
-    routes = [Route("GET", "/_mockshot/health", health)]
+    from . import admin  # the /_mockshot/ control API
+
+    routes = admin.routes(mock)
     for op in mock.spec.operations:
         handler = HANDLERS.get(op.name, not_served)
         takes_body = mock.spec.operation_schema(op.method, op.path) is not None

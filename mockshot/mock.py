@@ -11,6 +11,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import textgen
 from .catalog import Catalog, ModelSpec, load_catalog
 from .clock import Clock, make_clock
 from .errors import APIError, incorrect_api_key, invalid_authentication, model_not_found
@@ -59,6 +60,7 @@ class Mock:
         )
         self.clock: Clock = clock or make_clock(settings.clock, speed=settings.clock_speed)
         self.tokenizer = load_tokenizer(settings.tokenizer_model)
+        textgen.sentence_pool()  # built once per process now, not on the first request
         self.allowed_keys = frozenset(settings.api_key)
         self.file_lookup = None  # (account, file_id) → None or raises; set by the files API
         self.scenarios = ScenarioBook(self.store, settings.strict)

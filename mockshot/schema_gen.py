@@ -1,16 +1,14 @@
-"""Plausible JSON values for a JSON Schema, and the Moonshot Flavored JSON Schema check.
+"""Plausible JSON values for a JSON Schema.
 
 `generate(schema, rng)` invents the arguments of a tool call or a structured-output reply:
 a value that validates against the schema (Draft 2020-12) and reads like something a model
-would write ("city" gets a city, "email" an address). It is a function of (schema, rng) only,
-so one seed reproduces a reply. Every value is checked with a compiled validator before it is
-returned, so the generator may be best-effort where JSON Schema is hard (patterns, `not`,
-`contains`): a failed draw is simply drawn again.
+would write ("city" gets a city, "email" an address; see `readable_values`). It is a function
+of (schema, rng) only, so one seed reproduces a reply. Every value is checked with a compiled
+validator before it is returned, so the generator may be best-effort where JSON Schema is hard
+(patterns, `not`, `contains`): a failed draw is simply drawn again.
 
-`check_mfjs(schema, where)` refuses what the real service refuses, in its words. The messages
-and most rules are those of MoonshotAI/walle, the open-source validator the service uses
-(`At path 'properties.pair.items': items must be an object`); paths name anyOf branches
-without an index, as walle does.
+The Moonshot Flavored JSON Schema check lives in `mfjs` and is re-exported here, so callers
+import both halves from one place.
 """
 
 from __future__ import annotations
@@ -19,20 +17,18 @@ import json
 import math
 import random
 import re
-import string
-import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from copy import deepcopy
 from fractions import Fraction
 from functools import lru_cache
-from re import _constants as sre_c
-from re import _parser as sre_p
 from typing import Any, NamedTuple
 
 import jsonschema
 import orjson
 
-from .textgen import words
+from .mfjs import MFJSError, check_mfjs, mfjs_message
+from .readable_values import FORMATS, number_hint, singular, some_words, text_for
+from .regex_strings import UnsupportedRegex, regex_string
 
 try:
     import jsonschema_rs
@@ -54,21 +50,6 @@ class SchemaGenerationError(ValueError):
         self.path = path if isinstance(path, str) else _dot(path)
         self.reason = reason
         super().__init__(f"cannot generate a value for the schema at '{self.path}': {reason}")
-
-
-class MFJSError(ValueError):
-    """A schema the real service rejects. `str()` is the detail the service puts between
-    `details: <` and `>`: `At path '<dot.path>': <what is wrong>`."""
-
-    def __init__(self, path: str, reason: str, where: str = "") -> None:
-        self.path, self.reason, self.where = path, reason, where
-        super().__init__(f"At path '{path}': {reason}")
-
-
-def mfjs_message(error: MFJSError) -> str:
-    """The real message after its `Invalid request: ` prefix, so that
-    `errors.invalid_request(mfjs_message(e))` reads exactly as the service's 400."""
-    return f"{error.where} is not a valid moonshot flavored json schema, details: <{error}>"
 
 
 def _dot(path: Sequence[str]) -> str:
@@ -165,7 +146,7 @@ def generate(schema: dict, rng: random.Random, *, attempts: int = ATTEMPTS) -> A
 
 def _gen(s: Any, cx: _Ctx, path: Path) -> Any:
     if s is True or s == {}:
-        return _text(cx)
+        return text_for(cx.name, cx.rng)
     if s is False or not isinstance(s, dict):
         raise SchemaGenerationError(path, "the schema `false` admits no value")
     for keyword, applicator in _APPLICATORS:
@@ -431,9 +412,9 @@ def _extra_properties(s: dict, out: dict, need: int, cx: _Ctx, path: Path) -> di
         if names:
             name = names.pop(0)
         elif patterns:
-            name = _regex_string(cx.rng.choice(patterns), cx.rng)
+            name = regex_string(cx.rng.choice(patterns), cx.rng)
         elif s.get("additionalProperties", True) is not False:
-            name = _words(cx.rng, 1) + str(len(extra))
+            name = some_words(cx.rng, 1) + str(len(extra))
         else:
             break
         if name not in out and name not in extra:
@@ -458,7 +439,7 @@ def _array_length(s: dict, cx: _Ctx) -> int:
 
 def _gen_array(s: dict, cx: _Ctx, path: Path) -> list:
     prefix, items = s.get("prefixItems", []), s.get("items", True)
-    child = cx.named(_singular(cx.name))
+    child = cx.named(singular(cx.name))
     unique = s.get("uniqueItems", False)
     out: list = []
     seen: set[bytes] = set()
@@ -502,14 +483,6 @@ def _add_contained(s: dict, out: list, cx: _Ctx, path: Path) -> None:
             out[cx.rng.choice(spare) if spare else 0] = item
 
 
-def _singular(name: str) -> str:
-    if name.endswith("ies"):
-        return name[:-3] + "y"
-    if name.endswith(("sses", "xes", "ches", "shes")):
-        return name[:-2]
-    return name[:-1] if name.endswith("s") and not name.endswith("ss") else name
-
-
 # --------------------------------------------------------------------------- numbers
 
 
@@ -541,7 +514,7 @@ def _tighter(inclusive: Any, exclusive: Any, pick: Callable) -> tuple[Any, bool]
 def _gen_integer(s: dict, cx: _Ctx, path: Path) -> int | float:
     if "multipleOf" in s:
         return _multiple(s, cx, path, integer=True)
-    lo, hi, lo_ex, hi_ex = _bounds(s, _number_hint(cx.name))
+    lo, hi, lo_ex, hi_ex = _bounds(s, number_hint(cx.name))
     low = math.floor(lo) + 1 if lo_ex else math.ceil(lo)
     high = math.ceil(hi) - 1 if hi_ex else math.floor(hi)
     if low > high:
@@ -552,7 +525,7 @@ def _gen_integer(s: dict, cx: _Ctx, path: Path) -> int | float:
 def _gen_number(s: dict, cx: _Ctx, path: Path) -> float:
     if "multipleOf" in s:
         return _multiple(s, cx, path, integer=False)
-    lo, hi, lo_ex, hi_ex = _bounds(s, _number_hint(cx.name))
+    lo, hi, lo_ex, hi_ex = _bounds(s, number_hint(cx.name))
     drawn = cx.rng.uniform(lo, hi)
     for value in (round(drawn, 2), drawn, (lo + hi) / 2, lo, hi):
         above = lo < value or (value == lo and not lo_ex)
@@ -567,7 +540,7 @@ def _multiple(s: dict, cx: _Ctx, path: Path, integer: bool) -> int | float:
     if integer:
         step = Fraction(step.numerator)  # the least multiple of m that is a whole number
     span = max(100, 3 * step)  # if the plausible range holds no multiple, widen it
-    k_lo, k_hi = _multipliers(_bounds(s, _number_hint(cx.name)), step)
+    k_lo, k_hi = _multipliers(_bounds(s, number_hint(cx.name)), step)
     if k_lo > k_hi:
         k_lo, k_hi = _multipliers(_bounds(s, (-span, span)), step)
     if k_lo > k_hi:
@@ -594,16 +567,16 @@ def _multipliers(bounds: tuple, step: Fraction) -> tuple[int, int]:
 def _gen_string(s: dict, cx: _Ctx, path: Path) -> str:
     if "pattern" in s:
         return _pattern_string(s, cx, path)
-    make = _FORMATS.get(s.get("format", ""))
+    make = FORMATS.get(s.get("format", ""))
     if make is not None:
         return make(cx.rng)
-    return _fit(_text(cx), s.get("minLength", 0), s.get("maxLength"), cx.rng)
+    return _fit(text_for(cx.name, cx.rng), s.get("minLength", 0), s.get("maxLength"), cx.rng)
 
 
 def _fit(text: str, least: int, most: int | None, rng: random.Random) -> str:
     """Pad with words or cut, so a readable string meets minLength/maxLength."""
     while len(text) < least:
-        text += " " + _words(rng, 1)
+        text += " " + some_words(rng, 1)
     if most is not None and len(text) > most:
         text = text[:most].rstrip() or text[:most]
     return text + "x" * (least - len(text))
@@ -613,9 +586,9 @@ def _pattern_string(s: dict, cx: _Ctx, path: Path) -> str:
     pattern, least, most = s["pattern"], s.get("minLength", 0), s.get("maxLength")
     for attempt in range(12):
         try:
-            text = _regex_string(pattern, cx.rng) if attempt < 10 else _text(cx)
-        except (re.error, _Unsupported):
-            text = _text(cx)
+            text = regex_string(pattern, cx.rng) if attempt < 10 else text_for(cx.name, cx.rng)
+        except (re.error, UnsupportedRegex):
+            text = text_for(cx.name, cx.rng)
         fits = least <= len(text) <= (len(text) if most is None else most)
         if fits and _search(pattern, text):
             return text
@@ -629,227 +602,6 @@ def _search(pattern: str, text: str) -> bool:
         return False
 
 
-class _Unsupported(Exception):
-    """A regex construct the small generator does not produce (lookarounds are skipped)."""
-
-
-@lru_cache(maxsize=256)
-def _parsed(pattern: str) -> Any:
-    return sre_p.parse(pattern)
-
-
-def _regex_string(pattern: str, rng: random.Random) -> str:
-    """A string the regex matches, built from its parse tree (literals, classes, repeats,
-    groups, alternation, back-references); anchors and lookarounds produce nothing."""
-    out: list[str] = []
-    _emit(_parsed(pattern), rng, out, {})
-    return "".join(out)
-
-
-def _emit(items: Any, rng: random.Random, out: list[str], groups: dict) -> None:
-    for op, arg in items:
-        if op in _REPEATS:
-            least, most, sub = arg
-            for _ in range(rng.randint(least, min(most, least + 3))):
-                _emit(sub, rng, out, groups)
-        elif op is sre_c.SUBPATTERN:
-            start = len(out)
-            _emit(arg[-1], rng, out, groups)
-            if arg[0]:
-                groups[arg[0]] = "".join(out[start:])
-        elif op in _SIMPLE_OPS:
-            out.append(_SIMPLE_OPS[op](arg, rng, groups))
-        elif op is sre_c.BRANCH:
-            _emit(rng.choice(arg[1]), rng, out, groups)
-        elif op is sre_c.ATOMIC_GROUP:
-            _emit(arg, rng, out, groups)
-        elif op not in _SILENT:
-            raise _Unsupported(str(op))
-
-
-_PRINTABLE = string.ascii_letters + string.digits + " -_.,:@/"
-_CATEGORIES: dict[Any, str] = {
-    sre_c.CATEGORY_DIGIT: string.digits,
-    sre_c.CATEGORY_NOT_DIGIT: string.ascii_letters,
-    sre_c.CATEGORY_WORD: string.ascii_letters + string.digits + "_",
-    sre_c.CATEGORY_NOT_WORD: " -.,",
-    sre_c.CATEGORY_SPACE: " ",
-    sre_c.CATEGORY_NOT_SPACE: string.ascii_letters + string.digits,
-}
-
-
-def _in_class(char: str, items: list) -> bool:
-    code = ord(char)
-    for op, arg in items:
-        if op is sre_c.LITERAL and arg == code:
-            return True
-        if op is sre_c.RANGE and arg[0] <= code <= arg[1]:
-            return True
-        if op is sre_c.CATEGORY and char in _CATEGORIES.get(arg, ""):
-            return True
-    return False
-
-
-def _pick_in(items: list, rng: random.Random, _groups: dict) -> str:
-    if items and items[0][0] is sre_c.NEGATE:
-        allowed = [c for c in _PRINTABLE if not _in_class(c, items[1:])]
-        return rng.choice(allowed) if allowed else ""
-    op, arg = rng.choice(items)
-    if op is sre_c.RANGE:  # stay in ASCII when the range allows it
-        return chr(rng.randint(arg[0], arg[1] if arg[0] > 126 else min(arg[1], 126)))
-    if op is sre_c.CATEGORY:
-        return rng.choice(_CATEGORIES.get(arg, string.ascii_letters))
-    if op is sre_c.LITERAL:
-        return chr(arg)
-    raise _Unsupported(str(op))
-
-
-_REPEATS = {sre_c.MAX_REPEAT, sre_c.MIN_REPEAT, getattr(sre_c, "POSSESSIVE_REPEAT", None)}
-_SILENT = {sre_c.AT, sre_c.ASSERT, sre_c.ASSERT_NOT}
-_SIMPLE_OPS: dict[Any, Callable[[Any, random.Random, dict], str]] = {
-    sre_c.LITERAL: lambda arg, _rng, _g: chr(arg),
-    sre_c.NOT_LITERAL: lambda arg, rng, _g: rng.choice(_PRINTABLE.replace(chr(arg), "")),
-    sre_c.ANY: lambda _arg, rng, _g: rng.choice(string.ascii_letters),
-    sre_c.IN: _pick_in,
-    sre_c.GROUPREF: lambda arg, _rng, groups: groups.get(arg, ""),
-}
-
-
-# --------------------------------------------------------------------------- readable content
-
-_CITIES = ("Beijing", "Shanghai", "Tokyo", "Paris", "London", "Berlin", "New York",
-           "Singapore", "Sydney", "Toronto", "Hangzhou", "Madrid")
-_COUNTRIES = ("China", "Japan", "France", "Germany", "Canada", "Brazil", "India", "Spain")
-_FIRST = ("Alice", "Bob", "Chen", "Diana", "Ethan", "Fatima", "Hiro", "Maria", "Omar", "Wei")
-_LAST = ("Zhang", "Smith", "Wang", "Garcia", "Tanaka", "Brown", "Kim", "Lopez", "Li", "Novak")
-_LANGUAGES = ("English", "Chinese", "Japanese", "French", "German", "Spanish")
-_COLORS = ("red", "blue", "green", "black", "white", "orange", "purple")
-_CURRENCIES = ("USD", "CNY", "EUR", "JPY", "GBP")
-_STATUSES = ("active", "pending", "done", "failed")
-_STREETS = ("Maple Street", "Nanjing Road", "Park Avenue", "High Street", "Elm Road")
-
-
-def _words(rng: random.Random, count: int) -> str:
-    vocab = words()
-    return " ".join(vocab[int(rng.random() * len(vocab))] for _ in range(count))
-
-
-def _person(rng: random.Random) -> str:
-    return f"{rng.choice(_FIRST)} {rng.choice(_LAST)}"
-
-
-def _email(rng: random.Random) -> str:
-    return f"{rng.choice(_FIRST).lower()}.{rng.choice(_LAST).lower()}@example.com"
-
-
-def _date(rng: random.Random) -> str:
-    return f"{rng.randint(2020, 2026)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
-
-
-def _time(rng: random.Random) -> str:
-    return f"{rng.randint(0, 23):02d}:{rng.choice((0, 15, 30, 45)):02d}:00Z"
-
-
-_FORMATS: dict[str, Callable[[random.Random], str]] = {
-    "date": _date,
-    "date-time": lambda rng: f"{_date(rng)}T{_time(rng)}",
-    "time": _time,
-    "email": _email,
-    "idn-email": _email,
-    "uri": lambda rng: f"https://example.com/{_words(rng, 1)}",
-    "url": lambda rng: f"https://example.com/{_words(rng, 1)}",
-    "iri": lambda rng: f"https://example.com/{_words(rng, 1)}",
-    "uri-reference": lambda rng: f"/{_words(rng, 1)}/{rng.randint(1, 99)}",
-    "uuid": lambda rng: str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-    "ipv4": lambda rng: ".".join(str(rng.randint(1, 254)) for _ in range(4)),
-    "ipv6": lambda rng: "2001:db8::" + format(rng.getrandbits(16), "x"),
-    "hostname": lambda rng: f"{_words(rng, 1)}.example.com",
-    "idn-hostname": lambda rng: f"{_words(rng, 1)}.example.com",
-    "duration": lambda rng: f"P{rng.randint(1, 30)}D",
-}
-
-_TEXT_KINDS: dict[str, Callable[[random.Random], str]] = {
-    "city": lambda rng: rng.choice(_CITIES),
-    "country": lambda rng: rng.choice(_COUNTRIES),
-    "person": _person,
-    "first": lambda rng: rng.choice(_FIRST),
-    "last": lambda rng: rng.choice(_LAST),
-    "email": _email,
-    "url": _FORMATS["uri"],
-    "date": _date,
-    "datetime": _FORMATS["date-time"],
-    "time": lambda rng: _time(rng)[:5],
-    "phone": lambda rng: f"+1-555-{rng.randint(100, 999)}-{rng.randint(1000, 9999)}",
-    "id": lambda rng: f"{_words(rng, 1)}_{rng.randint(100, 999)}",
-    "uuid": _FORMATS["uuid"],
-    "language": lambda rng: rng.choice(_LANGUAGES),
-    "color": lambda rng: rng.choice(_COLORS),
-    "currency": lambda rng: rng.choice(_CURRENCIES),
-    "status": lambda rng: rng.choice(_STATUSES),
-    "address": lambda rng: f"{rng.randint(1, 200)} {rng.choice(_STREETS)}",
-    "file": lambda rng: f"{_words(rng, 1)}.{rng.choice(('txt', 'pdf', 'csv', 'png'))}",
-    "title": lambda rng: _words(rng, rng.randint(2, 4)).title(),
-    "text": lambda rng: _words(rng, rng.randint(5, 9)).capitalize() + ".",
-    "query": lambda rng: _words(rng, rng.randint(2, 3)),
-}
-_KIND_OF: dict[str, str] = {
-    **dict.fromkeys(("city", "town", "location", "destination", "origin"), "city"),
-    **dict.fromkeys(("country", "nation"), "country"),
-    **dict.fromkeys(("name", "author", "user", "username", "person", "owner", "customer",
-                     "fullname", "assignee", "recipient", "sender"), "person"),
-    **dict.fromkeys(("firstname", "given"), "first"),
-    **dict.fromkeys(("lastname", "surname", "family"), "last"),
-    **dict.fromkeys(("email", "mail"), "email"),
-    **dict.fromkeys(("url", "uri", "link", "website", "homepage", "href"), "url"),
-    **dict.fromkeys(("date", "birthday", "deadline", "due"), "date"),
-    **dict.fromkeys(("datetime", "timestamp"), "datetime"),
-    **dict.fromkeys(("time",), "time"),
-    **dict.fromkeys(("phone", "tel", "telephone", "mobile"), "phone"),
-    **dict.fromkeys(("id", "identifier", "sku"), "id"),
-    **dict.fromkeys(("uuid", "guid"), "uuid"),
-    **dict.fromkeys(("language", "lang", "locale"), "language"),
-    **dict.fromkeys(("color", "colour"), "color"),
-    **dict.fromkeys(("currency",), "currency"),
-    **dict.fromkeys(("status", "state"), "status"),
-    **dict.fromkeys(("address", "street"), "address"),
-    **dict.fromkeys(("file", "filename", "path", "filepath"), "file"),
-    **dict.fromkeys(("title", "subject", "headline", "topic", "label"), "title"),
-    **dict.fromkeys(("description", "summary", "text", "content", "message", "comment",
-                     "body", "note", "notes", "reason", "answer", "explanation", "prompt",
-                     "instructions", "details", "feedback", "review"), "text"),
-    **dict.fromkeys(("query", "q", "search", "keyword", "keywords", "term", "terms"), "query"),
-}
-_NUMBER_RANGES: dict[str, tuple[int, int]] = {
-    "age": (18, 80), "year": (1990, 2030), "month": (1, 12), "day": (1, 28), "days": (1, 14),
-    "hour": (0, 23), "hours": (1, 12), "minute": (0, 59), "minutes": (1, 60),
-    "second": (0, 59), "seconds": (1, 60), "count": (1, 10), "limit": (1, 20), "n": (1, 5),
-    "num": (1, 10), "quantity": (1, 10), "page": (1, 10), "size": (1, 50), "top": (1, 10),
-    "k": (1, 10), "price": (1, 500), "amount": (1, 500), "cost": (1, 500),
-    "lat": (-90, 90), "latitude": (-90, 90), "lon": (-180, 180), "lng": (-180, 180),
-    "longitude": (-180, 180), "temperature": (-10, 35), "temp": (-10, 35),
-    "percent": (0, 100), "percentage": (0, 100), "rating": (1, 5), "stars": (1, 5),
-}
-
-
-@lru_cache(maxsize=1024)
-def _tokens(name: str) -> tuple[str, ...]:
-    """`departureCity` → ("departurecity", "city", "departure", ...): the whole name, then
-    its words last-first, then their singulars."""
-    parts = re.findall(r"[a-z]+|[A-Z][a-z]*|\d+", name)
-    lowered = [p.lower() for p in parts]
-    return ("".join(lowered), *reversed(lowered), *(_singular(p) for p in reversed(lowered)))
-
-
-def _text(cx: _Ctx) -> str:
-    kind = next((_KIND_OF[t] for t in _tokens(cx.name) if t in _KIND_OF), None)
-    make = _TEXT_KINDS.get(kind) if kind else None
-    return make(cx.rng) if make else _words(cx.rng, 1 + int(cx.rng.random() * 2))
-
-
-def _number_hint(name: str) -> tuple[int, int]:
-    return next((_NUMBER_RANGES[t] for t in _tokens(name) if t in _NUMBER_RANGES), (0, 100))
-
-
 _TYPES: dict[str, Callable[[dict, _Ctx, Path], Any]] = {
     "object": _gen_object,
     "array": _gen_array,
@@ -858,247 +610,5 @@ _TYPES: dict[str, Callable[[dict, _Ctx, Path], Any]] = {
     "number": _gen_number,
     "boolean": lambda _s, cx, _p: cx.rng.random() < 0.5,
     "null": lambda _s, _cx, _p: None,
-    "any": lambda _s, cx, _p: _text(cx),
-}
-
-
-# --------------------------------------------------------------------------- MFJS check
-
-_VALID_TYPES = ("string", "number", "integer", "boolean", "null", "array", "object")
-_TYPELESS_OK = {"type", "enum", "const", "anyOf", "oneOf", "allOf", "$ref"}
-_MAX_ANY_OF = 500
-
-
-def check_mfjs(schema: Any, where: str = "response_format.json_schema") -> None:
-    """Raise `MFJSError` if the service would refuse `schema` as a tool's `parameters` or a
-    `json_schema` response format. `where` names the request field in the message."""
-    problem = _mfjs_problem(_key(schema))
-    if problem is not None:
-        raise MFJSError(*problem, where=where)
-
-
-@lru_cache(maxsize=512)
-def _mfjs_problem(text: bytes) -> tuple[str, str] | None:
-    """The first problem as (path, reason); cached because tools repeat every turn."""
-    schema = json.loads(text)
-    try:
-        _check_document(schema)
-    except MFJSError as exc:
-        return exc.path, exc.reason
-    return None
-
-
-def _check_document(schema: Any) -> None:
-    if not isinstance(schema, dict):
-        raise MFJSError("root", "schema must be a dict")
-    if not schema:  # `{}` accepts anything; walle and the MFJS spec allow it
-        return
-    if schema.get("type") not in ("object", ["object"]):
-        raise MFJSError("root", "the root schema must be of type object")
-    _check_node(schema, (), schema, is_property=False)
-    try:
-        jsonschema.Draft202012Validator.check_schema(schema)
-    except jsonschema.SchemaError as exc:
-        raise MFJSError(_dot([str(p) for p in exc.path]), exc.message) from None
-
-
-def _check_node(s: Any, path: Path, root: dict, is_property: bool) -> None:
-    """walle's order: $defs first, then type conflicts, type, keywords (sorted), children."""
-    if not isinstance(s, dict):
-        return
-    if "$defs" in s:
-        _check_defs(s["$defs"], (*path, "$defs"), root)
-    _check_type(s, path)
-    if is_property and not s.keys() & _TYPELESS_OK:
-        raise MFJSError(_dot(path), "type need to be defined explicitly")
-    for key in sorted(s.keys() & _KEYWORD_CHECKS.keys()):
-        _KEYWORD_CHECKS[key](s[key], s, (*path, key), root)
-    _check_ranges(s, path)
-    for child, child_path, child_is_property in _children(s, path):
-        _check_node(child, child_path, root, child_is_property)
-
-
-def _children(s: dict, path: Path) -> Iterator[tuple[Any, Path, bool]]:
-    for name, sub in s.get("properties", {}).items():
-        yield sub, (*path, "properties", name), True
-    for key in ("items", "additionalProperties", "not", "contains"):
-        if isinstance(s.get(key), dict):
-            yield s[key], (*path, key), False
-    for key in ("anyOf", "oneOf", "allOf"):
-        for sub in s.get(key, []):
-            yield sub, (*path, key), False
-    for i, sub in enumerate(s.get("prefixItems", [])):
-        yield sub, (*path, "prefixItems", str(i)), False
-    patterns = s.get("patternProperties")
-    for pattern, sub in patterns.items() if isinstance(patterns, dict) else ():
-        yield sub, (*path, "patternProperties", pattern), False
-
-
-def _check_defs(defs: Any, path: Path, root: dict) -> None:
-    if not isinstance(defs, dict):
-        raise MFJSError(_dot(path), "$defs must be an object")
-    for name in sorted(defs):
-        if not name or "/" in name:
-            raise MFJSError(_dot(path), f"$defs property name '{name}' cannot contain '/' character"
-                            if name else "$defs property name cannot be empty")
-        if not isinstance(defs[name], dict):
-            raise MFJSError(_dot(path), "$defs schema must be object")
-        _check_node(defs[name], (*path, name), root, is_property=False)
-
-
-def _check_type(s: dict, path: Path) -> None:
-    here = _dot(path)
-    if "type" in s and "anyOf" in s:
-        raise MFJSError(here, "when using anyOf, type should be defined in anyOf items "
-                              "instead of the parent schema")
-    if "type" in s and "$ref" in s:
-        raise MFJSError(here, "when using $ref, type should be defined in the referenced schema "
-                              "instead of the parent schema")
-    if "type" not in s:
-        return
-    kind = s["type"]
-    if isinstance(kind, str):
-        if kind not in _VALID_TYPES:
-            raise MFJSError(here, "invalid type")
-    elif isinstance(kind, list):
-        if not all(isinstance(t, str) and t in _VALID_TYPES for t in kind):
-            raise MFJSError(here, "invalid type in type array")
-        if not kind:
-            raise MFJSError(here, "type array cannot be empty")
-    else:
-        raise MFJSError(here, "type must be string or array of strings")
-
-
-def _check_properties(value: Any, _s: dict, path: Path, _root: dict) -> None:
-    if not isinstance(value, dict):
-        raise MFJSError(_dot(path), "properties must be an object")
-    for name, sub in value.items():
-        if not isinstance(sub, dict):
-            raise MFJSError(_dot(path), f"property schema for '{name}' must be an object")
-
-
-def _check_required(value: Any, s: dict, path: Path, _root: dict) -> None:
-    if not isinstance(value, list):
-        raise MFJSError(_dot(path), "required must be an array")
-    if not all(isinstance(name, str) for name in value):
-        raise MFJSError(_dot(path), "items in required array must be strings")
-    props = s.get("properties", {})
-    for name in value:
-        if name not in props:
-            raise MFJSError(_dot(path), f"required property '{name}' is not defined in properties")
-
-
-def _check_enum(value: Any, s: dict, path: Path, _root: dict) -> None:
-    if not isinstance(value, list):
-        raise MFJSError(_dot(path), "enum must be an array")
-    if not value:
-        raise MFJSError(_dot(path), "enum array cannot be empty")
-    if "type" not in s:
-        raise MFJSError(_dot(path[:-1]), "type is not defined")
-    kinds = _types(s["type"])
-    if len(kinds) > 2 or (len(kinds) == 2 and "null" not in kinds):
-        raise MFJSError(_dot(path[:-1]), "when type is array and enum is specified, currently only "
-                        "2 types are supported, one must be null, and the other can be "
-                        "string/integer/number/boolean")
-    for item in value:
-        if not any(_enum_matches(item, kind, path) for kind in kinds):
-            raise MFJSError(_dot(path), f"enum value ({_go(item)}) does not match any type in "
-                                        f"[{' '.join(kinds)}]")
-
-
-def _enum_matches(item: Any, kind: str, path: Path) -> bool:
-    """walle's IsTypeMatch: a non-number against a numeric type is an error of its own."""
-    numeric = isinstance(item, int | float) and not isinstance(item, bool)
-    if kind in ("number", "integer") and not (numeric and (kind == "number" or item == int(item))):
-        raise MFJSError(_dot(path), f"not a valid {kind}")
-    checks = {"string": str, "boolean": bool, "array": list, "object": dict}
-    return kind in ("number", "integer") or (item is None if kind == "null"
-                                              else isinstance(item, checks[kind]))
-
-
-def _go(value: Any) -> str:
-    """Go's `%v`, which walle uses to quote values."""
-    if value is None:
-        return "<nil>"
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def _check_items(value: Any, _s: dict, path: Path, _root: dict) -> None:
-    if not isinstance(value, dict):
-        raise MFJSError(_dot(path), "items must be an object")
-
-
-def _check_ref(value: Any, _s: dict, path: Path, root: dict) -> None:
-    if not isinstance(value, str):
-        raise MFJSError(_dot(path), "$ref must be a string")
-    if value == "#":
-        return
-    if not value.startswith("#/$defs/"):
-        raise MFJSError(_dot(path), "references must start with #/$defs/")
-    if not value[len("#/$defs/"):]:
-        raise MFJSError(_dot(path), "definition name cannot be empty")
-    if "$defs" not in root:
-        raise MFJSError(_dot(path), f"$defs not found for reference: {value}")
-    try:
-        _resolve(root, value, path)
-    except SchemaGenerationError:
-        raise MFJSError("root", f"invalid $ref path: {value}") from None
-
-
-def _check_branches(value: Any, _s: dict, path: Path, _root: dict) -> None:
-    keyword = path[-1]
-    if not isinstance(value, list):
-        raise MFJSError(_dot(path), f"{keyword} must be an array")
-    if not 0 < len(value) <= _MAX_ANY_OF:
-        raise MFJSError(_dot(path), f"{keyword} must have 1-{_MAX_ANY_OF} items")
-    if not all(isinstance(sub, dict) for sub in value):
-        raise MFJSError(_dot(path), f"schema in {keyword} must be an object")
-
-
-def _check_kind(expected: type | tuple, text: str) -> Callable[[Any, dict, Path, dict], None]:
-    def check(value: Any, _s: dict, path: Path, _root: dict) -> None:
-        if not isinstance(value, expected):
-            raise MFJSError(_dot(path), text)
-
-    return check
-
-
-def _check_ranges(s: dict, path: Path) -> None:
-    """walle's range rules: a lower bound above its upper bound."""
-    for low, high, at in _RANGES:
-        a, b = s.get(low), s.get(high)
-        if _is_number(a) and _is_number(b) and a > b:
-            where = _dot((*path, at) if at else path)
-            raise MFJSError(where, f"{low} ({_go(a)}) cannot be greater than {high} ({_go(b)})")
-
-
-_RANGES = (
-    ("minLength", "maxLength", "minLength"),
-    ("minItems", "maxItems", "minItems"),
-    ("minimum", "maximum", ""),
-)
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-_KEYWORD_CHECKS: dict[str, Callable[[Any, dict, Path, dict], None]] = {
-    "$ref": _check_ref,
-    "additionalProperties": _check_kind(
-        (bool, dict), "additionalProperties must be a boolean or an object"
-    ),
-    "anyOf": _check_branches,
-    "oneOf": _check_branches,
-    "allOf": _check_branches,
-    "description": _check_kind(str, "description must be a string"),
-    "enum": _check_enum,
-    "items": _check_items,
-    "pattern": _check_kind(str, "pattern must be a string"),
-    "properties": _check_properties,
-    "required": _check_required,
+    "any": lambda _s, cx, _p: text_for(cx.name, cx.rng),
 }

@@ -43,7 +43,7 @@ POOL_SIZE = 2048
 
 
 @cache
-def _pool() -> tuple[tuple[tuple[str, ...], ...], tuple[tuple[str, ...], ...]]:
+def sentence_pool() -> tuple[tuple[tuple[str, ...], ...], tuple[tuple[str, ...], ...]]:
     """Sentences made once from a fixed seed, as (opening, continuing) piece tuples.
 
     Picking whole sentences from a pool costs a fraction of a microsecond each, where
@@ -58,7 +58,7 @@ def _pool() -> tuple[tuple[tuple[str, ...], ...], tuple[tuple[str, ...], ...]]:
 
 def paragraph(rng: random.Random, tokens: int, first: bool = True) -> list[str]:
     """About `tokens` pieces of whole sentences (at least one sentence)."""
-    opening, continuing = _pool()
+    opening, continuing = sentence_pool()
     out: list[str] = list((opening if first else continuing)[int(rng.random() * POOL_SIZE)])
     while len(out) < tokens:
         out.extend(continuing[int(rng.random() * POOL_SIZE)])

@@ -1,0 +1,430 @@
+"""The control and inspection API under `/_mockshot/` (WireMock's `/__admin` is the model).
+
+JSON in and out. Inputs are checked like the public API's (a 400 `invalid_request_error`
+naming the field), a rejected request changes nothing, and errors use Moonshot's envelope.
+Off loopback the API needs the admin token (`--admin-token`); on loopback it needs one only
+when one is configured. Admin calls are not journaled: the journal is for API calls.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import logging
+import math
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from urllib.parse import parse_qs
+
+import yaml
+from starlette.responses import Response
+
+from .errors import APIError, invalid_request
+from .http import ClientGone, error_response, json_response, read_body, read_json
+from .mock import Mock
+from .road import request_headers
+from .router import Route
+from .rules import Rule
+from .scenarios import Problem, ScenarioError
+
+__all__ = ["routes"]
+
+log = logging.getLogger("mockshot")
+
+PREFIX = "/_mockshot"
+YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml")
+LATEST_TIME = 253402300799.0  # 9999-12-31T23:59:59Z: later times break date formatting
+
+
+@dataclass(slots=True)
+class Call:
+    """One admin request: the mock it steers and what the client sent."""
+
+    mock: Mock
+    headers: dict[str, str]
+    params: dict[str, str]
+    query: dict[str, str]
+    receive: Callable
+
+
+AdminHandler = Callable[[Call], Awaitable[Response]]
+
+
+# ---- reading input -------------------------------------------------------------------
+
+async def body_of(call: Call, optional: bool = False) -> dict:
+    """The body as a dict: JSON, or YAML when the Content-Type says so ({} if optional)."""
+    raw = await read_body(call.headers, call.receive, call.mock.settings.max_body_bytes)
+    if optional and not raw.strip():
+        return {}
+    if _media(call.headers) in YAML_TYPES:
+        return _yaml(raw)
+
+    async def replay() -> dict:
+        return {"type": "http.request", "body": raw, "more_body": False}
+
+    return await read_json(call.headers, replay, call.mock.settings.max_body_bytes)
+
+
+def _media(headers: dict[str, str]) -> str:
+    return headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+
+def _yaml(raw: bytes) -> dict:
+    try:
+        data = yaml.safe_load(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise invalid_request(f"the request body is not valid UTF-8 (byte {exc.start})") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or exc
+        raise invalid_request(f"the request body is not valid YAML{where}: {problem}") from None
+    if not isinstance(data, dict):
+        raise invalid_request("the request body must be a YAML mapping (a scenario document)")
+    return data
+
+
+def _finite(value: object) -> bool:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:
+        return False
+
+
+KINDS: dict[str, Callable[[object], bool]] = {
+    "a boolean": lambda value: isinstance(value, bool),
+    "a number": _finite,
+}
+
+
+def fields(body: dict, expected: dict[str, str], required: tuple[str, ...] = ()) -> dict:
+    """`body`, once every field is known and of its kind; a 400 naming the field if not."""
+    for name in body:
+        if name not in expected:
+            raise invalid_request(f"unknown field {name!r}; expected {', '.join(expected)}")
+    for name in required:
+        if name not in body:
+            raise invalid_request(f"{name} is required")
+    for name, kind in expected.items():
+        if name in body and not KINDS[kind](body[name]):
+            raise invalid_request(f"{name} must be {kind}, got {body[name]!r}")
+    return body
+
+
+def query_of(scope: dict) -> dict[str, str]:
+    """Query parameters, the last value of each."""
+    raw = scope.get("query_string", b"").decode("latin-1")
+    return {name: values[-1] for name, values in parse_qs(raw, keep_blank_values=True).items()}
+
+
+# ---- authorization -------------------------------------------------------------------
+
+def is_loopback(host: str) -> bool:
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def authorize(mock: Mock, headers: dict[str, str]) -> None:
+    """Off loopback, or whenever a token is configured, the caller must present it."""
+    token = mock.settings.admin_token
+    if not token:
+        if is_loopback(mock.settings.host):
+            return
+        raise APIError(403, "permission_denied_error", (
+            f"the mockshot control API is off because mockshot listens on "
+            f"{mock.settings.host}, beyond loopback, without an admin token; start it with "
+            "--admin-token <token> (or MOCKSHOT_ADMIN_TOKEN) and send that token"))
+    scheme, _, bearer = headers.get("authorization", "").partition(" ")
+    given = headers.get("x-mockshot-admin-token") or (
+        bearer.strip() if scheme.lower() == "bearer" else "")
+    if not hmac.compare_digest(given.encode(), token.encode()):
+        raise APIError(401, "invalid_authentication_error", (
+            "the mockshot control API needs the admin token: send "
+            "'Authorization: Bearer <token>' or 'X-Mockshot-Admin-Token: <token>'"))
+
+
+# ---- health, reset, clock, accounts -------------------------------------------------
+
+async def health(call: Call) -> Response:
+    return json_response({"status": "ok"})
+
+
+async def reset(call: Call) -> Response:
+    """Forget progress (journal, call counts, rule uses, states); rules are kept by default."""
+    body = fields(await body_of(call, optional=True),
+                  {"keep_accounts": "a boolean", "keep_rules": "a boolean"})
+    options = {"keep_accounts": body.get("keep_accounts", False),
+               "keep_rules": body.get("keep_rules", True)}
+    call.mock.reset(**options)
+    return json_response({"status": "ok", **options})
+
+
+def clock_body(mock: Mock) -> dict:
+    return {"now": mock.clock.now(), "virtual": bool(getattr(mock.clock, "virtual", False))}
+
+
+async def get_clock(call: Call) -> Response:
+    return json_response(clock_body(call.mock))
+
+
+async def move_clock(call: Call) -> Response:
+    """`{"advance": seconds}` or `{"set": timestamp}`, on a virtual clock only."""
+    body = fields(await body_of(call), {"advance": "a number", "set": "a number"})
+    if len(body) != 1:
+        raise invalid_request("send exactly one of advance (seconds) or set (a Unix timestamp)")
+    clock = call.mock.clock
+    if not getattr(clock, "virtual", False):
+        raise invalid_request("the clock is real and cannot be moved; start mockshot with "
+                              "--clock virtual to steer time")
+    if "set" in body:
+        if not 0 <= body["set"] <= LATEST_TIME:
+            raise invalid_request(f"set must be a Unix timestamp from 0 to {LATEST_TIME:.0f}")
+        clock.set(float(body["set"]))
+    else:
+        if not 0 <= body["advance"] <= LATEST_TIME - clock.now():
+            raise invalid_request("advance must be a number of seconds, not negative (the "
+                                  "clock cannot go back; use set to move it anywhere)")
+        clock.advance(float(body["advance"]))
+    return json_response(clock_body(call.mock))
+
+
+async def get_account(call: Call) -> Response:
+    return json_response(call.mock.store.balance(call.params["key"]).body())
+
+
+async def put_account(call: Call) -> Response:
+    """Set an account's balance: `{"cash": n, "voucher": n}` (voucher 0 if left out)."""
+    body = fields(await body_of(call), {"cash": "a number", "voucher": "a number"}, ("cash",))
+    if body.get("voucher", 0) < 0:
+        raise invalid_request("voucher must not be negative (cash may be: arrears)")
+    balance = call.mock.store.set_balance(call.params["key"], float(body["cash"]),
+                                          float(body.get("voucher", 0)))
+    return json_response(balance.body())
+
+
+# ---- rules and scenarios -------------------------------------------------------------
+
+def rule_view(mock: Mock, rule: Rule) -> dict:
+    return {**rule.to_dict(), "uses": mock.store.rule_uses(rule.name)}
+
+
+def listing(data: list, status: int = 200) -> Response:
+    return json_response({"object": "list", "data": data}, status)
+
+
+def find_rule(mock: Mock, name: str) -> Rule:
+    for rule in mock.store.rules():
+        if rule.name == name:
+            return rule
+    raise APIError(404, "resource_not_found_error", f"no rule is named {name!r}")
+
+
+async def list_rules(call: Call) -> Response:
+    return listing([rule_view(call.mock, rule) for rule in call.mock.store.rules()])
+
+
+async def get_rule(call: Call) -> Response:
+    return json_response(rule_view(call.mock, find_rule(call.mock, call.params["name"])))
+
+
+async def delete_rule(call: Call) -> Response:
+    name = call.params["name"]
+    if not call.mock.store.remove_rule(name):
+        raise APIError(404, "resource_not_found_error", f"no rule is named {name!r}")
+    return json_response({"name": name, "deleted": True})
+
+
+async def clear_rules(call: Call) -> Response:
+    count = len(call.mock.store.rules())
+    call.mock.store.clear_rules()
+    return json_response({"deleted": count})
+
+
+def load(mock: Mock, document: dict, single: bool = False) -> list[Rule]:
+    """Add a document's rules, all or nothing; a 400 listing every problem and its path
+    (relative to the posted rule when one rule was posted)."""
+    try:
+        return mock.scenarios.load(document)
+    except ScenarioError as exc:
+        problems = [Problem(p.path[2:], p.message) if single else p for p in exc.problems]
+        raise invalid_request("invalid scenario: " + "; ".join(
+            f"{p.where()}: {p.message}" for p in problems)) from None
+
+
+async def add_rules(call: Call) -> Response:
+    """One rule in the scenario-file form, or a whole document (`{"rules": [...]}`)."""
+    body = await body_of(call)
+    if "rules" in body:
+        return added(call.mock, load(call.mock, body))
+    rules = load(call.mock, {"rules": [body]}, single=True)
+    return json_response(rule_view(call.mock, rules[0]), 201)
+
+
+async def load_scenario(call: Call) -> Response:
+    """A whole scenario document, as JSON or YAML."""
+    return added(call.mock, load(call.mock, await body_of(call)))
+
+
+def added(mock: Mock, rules: list[Rule]) -> Response:
+    return listing([rule_view(mock, rule) for rule in rules], 201)
+
+
+# ---- the journal ---------------------------------------------------------------------
+
+SHOWN = ("operation", "account", "model", "status", "seed", "rule", "rule_use", "ordinal",
+         "fault", "chunks_sent", "disconnected", "elapsed_ms", "at", "request")
+FILTERS = ("operation", "status", "model", "account", "rule", "limit", "unmatched")
+
+
+def mask(key: str | None) -> str | None:
+    return key[:6] + "…" if key else key
+
+
+def is_chat(operation: str) -> bool:
+    return operation.endswith(("/chat/completions", "/messages"))
+
+
+def operation_names(operation: str) -> set[str]:
+    """What an `operation` filter may say: the route, or its neutral name (`chat`, ...)."""
+    path = operation.partition(" ")[2]
+    neutral = "chat" if is_chat(operation) else path.removeprefix("/v1/").split("/")[0]
+    return {operation, path, neutral}
+
+
+def unmatched(entry: dict, rules_exist: bool) -> bool:
+    """A chat call that no rule matched while rules existed. Chat records this itself when
+    it can; older entries are judged by whether the generator (or strict mode) answered."""
+    if not is_chat(entry.get("operation", "")) or "rule" in entry:
+        return False
+    if "unmatched" in entry:
+        return bool(entry["unmatched"])
+    return rules_exist and ("ordinal" in entry or entry.get("status") == 422)
+
+
+def entry_view(entry: dict, rules_exist: bool) -> dict:
+    shown = {key: entry.get(key) for key in SHOWN}
+    shown["account"] = mask(entry.get("account"))
+    shown["unmatched"] = unmatched(entry, rules_exist)
+    return shown
+
+
+def _flag(name: str, value: str) -> bool:
+    if value.lower() in ("true", "1", "yes"):
+        return True
+    if value.lower() in ("false", "0", "no"):
+        return False
+    raise invalid_request(f"query parameter {name} must be true or false, got {value!r}")
+
+
+def _limit(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise invalid_request(f"query parameter limit must be a whole number of at least 1, "
+                              f"got {value!r}")
+    return int(value)
+
+
+def _status_test(value: str) -> Callable[[dict], bool]:
+    if not re.fullmatch(r"[1-5](\d\d|xx)", value.lower()):
+        raise invalid_request(f"query parameter status must be a status code like 429 or a "
+                              f"class like 4xx, got {value!r}")
+    return lambda entry: re.fullmatch(value.lower().replace("x", r"\d"),
+                                      str(entry.get("status"))) is not None
+
+
+def journal_tests(query: dict[str, str], rules_exist: bool) -> list[Callable[[dict], bool]]:
+    """One test per filter in the query; a 400 for an unknown or malformed one."""
+    for name in query:
+        if name not in FILTERS:
+            raise invalid_request(f"unknown query parameter {name!r}; the journal filters "
+                                  f"are {', '.join(FILTERS)}")
+    tests: list[Callable[[dict], bool]] = []
+    if "operation" in query:
+        tests.append(lambda e: query["operation"] in operation_names(e.get("operation", "")))
+    if "status" in query:
+        tests.append(_status_test(query["status"]))
+    for key in ("model", "account", "rule"):
+        if key in query:
+            tests.append(lambda e, key=key: e.get(key) == query[key])
+    if "unmatched" in query:
+        wanted = _flag("unmatched", query["unmatched"])
+        tests.append(lambda e: unmatched(e, rules_exist) == wanted)
+    return tests
+
+
+def journal_page(call: Call) -> Response:
+    """The calls that pass every filter, newest last, at most `limit` (default 100)."""
+    rules_exist = call.mock.scenarios.has_rules()
+    tests = journal_tests(call.query, rules_exist)
+    limit = _limit(call.query.get("limit", "100"))
+    found = [e for e in call.mock.store.journal() if all(test(e) for test in tests)]
+    return listing([entry_view(e, rules_exist) for e in found[-limit:]])
+
+
+async def journal(call: Call) -> Response:
+    return journal_page(call)
+
+
+async def unmatched_calls(call: Call) -> Response:
+    """The journal's unmatched chat calls (other filters apply too)."""
+    call.query = {**call.query, "unmatched": "true"}
+    return journal_page(call)
+
+
+# ---- routes --------------------------------------------------------------------------
+
+ROUTES: tuple[tuple[str, str, AdminHandler], ...] = (
+    ("GET", "/health", health),
+    ("POST", "/reset", reset),
+    ("GET", "/rules", list_rules),
+    ("POST", "/rules", add_rules),
+    ("DELETE", "/rules", clear_rules),
+    ("GET", "/rules/{name}", get_rule),
+    ("DELETE", "/rules/{name}", delete_rule),
+    ("POST", "/scenarios", load_scenario),
+    ("GET", "/journal", journal),
+    ("GET", "/unmatched", unmatched_calls),
+    ("GET", "/clock", get_clock),
+    ("POST", "/clock", move_clock),
+    ("GET", "/accounts/{key}", get_account),
+    ("PUT", "/accounts/{key}", put_account),
+)
+OPEN = frozenset({"/health"})  # readiness probes need no token
+
+
+def endpoint(mock: Mock, handler: AdminHandler, guarded: bool) -> Callable:
+    """The router's endpoint for one admin handler: authorize, run, render errors."""
+
+    async def run(scope: dict, receive: Callable, send: Callable,
+                  path_params: dict[str, str]) -> None:
+        headers = request_headers(scope)
+        try:
+            if guarded:
+                authorize(mock, headers)
+            response = await handler(Call(mock, headers, path_params, query_of(scope),
+                                          receive))
+        except APIError as error:
+            response = error_response(error)
+        except ClientGone:
+            return
+        except Exception as exc:  # a mockshot bug, never the client's fault
+            log.exception("unhandled error in the control API")
+            response = error_response(APIError(
+                500, "server_error", f"mockshot internal error: {type(exc).__name__}"))
+        await response(scope, receive, send)
+
+    return run
+
+
+def routes(mock: Mock) -> list[Route]:
+    """The control API's routes, for `create_app`."""
+    return [Route(method, PREFIX + path, endpoint(mock, handler, path not in OPEN))
+            for method, path, handler in ROUTES]
+
