@@ -184,15 +184,14 @@ async def move_clock(call: Call) -> Response:
     if not getattr(clock, "virtual", False):
         raise invalid_request("the clock is real and cannot be moved; start mockshot with "
                               "--clock virtual to steer time")
-    if "set" in body:
-        if not 0 <= body["set"] <= LATEST_TIME:
-            raise invalid_request(f"set must be a Unix timestamp from 0 to {LATEST_TIME:.0f}")
-        clock.set(float(body["set"]))
-    else:
-        if not 0 <= body["advance"] <= LATEST_TIME - clock.now():
-            raise invalid_request("advance must be a number of seconds, not negative (the "
-                                  "clock cannot go back; use set to move it anywhere)")
-        clock.advance(float(body["advance"]))
+    if body.get("advance", 0) < 0:
+        raise invalid_request("advance must not be negative (the clock cannot go back; use "
+                              "set to move it anywhere)")
+    target = body["set"] if "set" in body else clock.now() + body["advance"]
+    if not 0 <= target <= LATEST_TIME:
+        raise invalid_request(f"the clock must stay a Unix timestamp from 0 to "
+                              f"{LATEST_TIME:.0f}")
+    clock.set(float(target))
     return json_response(clock_body(call.mock))
 
 
@@ -204,7 +203,7 @@ async def put_account(call: Call) -> Response:
     """Set an account's balance: `{"cash": n, "voucher": n}` (voucher 0 if left out)."""
     body = fields(await body_of(call), {"cash": "a number", "voucher": "a number"}, ("cash",))
     if body.get("voucher", 0) < 0:
-        raise invalid_request("voucher must not be negative (cash may be: arrears)")
+        raise invalid_request("voucher must not be negative (cash may be, for arrears)")
     balance = call.mock.store.set_balance(call.params["key"], float(body["cash"]),
                                           float(body.get("voucher", 0)))
     return json_response(balance.body())
@@ -300,8 +299,9 @@ def operation_names(operation: str) -> set[str]:
 
 
 def unmatched(entry: dict, rules_exist: bool) -> bool:
-    """A chat call that no rule matched while rules existed. Chat records this itself when
-    it can; older entries are judged by whether the generator (or strict mode) answered."""
+    """A chat call that no rule matched while rules existed. An `unmatched` flag the chat
+    road recorded wins; without one, a call the generator (or strict mode's refusal)
+    answered counts when rules exist now."""
     if not is_chat(entry.get("operation", "")) or "rule" in entry:
         return False
     if "unmatched" in entry:
@@ -325,7 +325,7 @@ def _flag(name: str, value: str) -> bool:
 
 
 def _limit(value: str) -> int:
-    if not value.isdigit() or int(value) < 1:
+    if not (value.isascii() and value.isdigit()) or int(value) < 1:
         raise invalid_request(f"query parameter limit must be a whole number of at least 1, "
                               f"got {value!r}")
     return int(value)
@@ -359,23 +359,22 @@ def journal_tests(query: dict[str, str], rules_exist: bool) -> list[Callable[[di
     return tests
 
 
-def journal_page(call: Call) -> Response:
+def journal_page(mock: Mock, query: dict[str, str]) -> Response:
     """The calls that pass every filter, newest last, at most `limit` (default 100)."""
-    rules_exist = call.mock.scenarios.has_rules()
-    tests = journal_tests(call.query, rules_exist)
-    limit = _limit(call.query.get("limit", "100"))
-    found = [e for e in call.mock.store.journal() if all(test(e) for test in tests)]
+    rules_exist = mock.scenarios.has_rules()
+    tests = journal_tests(query, rules_exist)
+    limit = _limit(query.get("limit", "100"))
+    found = [e for e in mock.store.journal() if all(test(e) for test in tests)]
     return listing([entry_view(e, rules_exist) for e in found[-limit:]])
 
 
 async def journal(call: Call) -> Response:
-    return journal_page(call)
+    return journal_page(call.mock, call.query)
 
 
 async def unmatched_calls(call: Call) -> Response:
     """The journal's unmatched chat calls (other filters apply too)."""
-    call.query = {**call.query, "unmatched": "true"}
-    return journal_page(call)
+    return journal_page(call.mock, {**call.query, "unmatched": "true"})
 
 
 # ---- routes --------------------------------------------------------------------------

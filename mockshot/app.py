@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
+from . import admin
 from .errors import APIError
-from .http import json_response
 from .mock import Incoming, Mock
 from .resources import account, anthropic, chat
 from .road import Handler, Surface, endpoint
@@ -38,10 +38,6 @@ async def not_served(mock: Mock, incoming: Incoming) -> Response:
     )
 
 
-async def health(scope, receive, send, path_params) -> None:
-    await json_response({"status": "ok"})(scope, receive, send)
-
-
 def extra_routes() -> list[tuple[str, str, Handler, Surface]]:
     """Surfaces beside the spec's own paths (each validated by its own schema)."""
     anthropic.request_validator()  # compiled at start-up, so no request pays for it
@@ -53,8 +49,6 @@ def extra_routes() -> list[tuple[str, str, Handler, Surface]]:
 def create_app(settings: Settings | None = None, *, mock: Mock | None = None) -> MockApp:
     """Build a mock server app; `app.mock` is its `Mock`."""
     mock = mock or Mock(settings)
-    from . import admin  # the /_mockshot/ control API
-
     routes = admin.routes(mock)
     for op in mock.spec.operations:
         handler = HANDLERS.get(op.name, not_served)

@@ -186,6 +186,7 @@ async def take_turn(mock: Mock, incoming: Incoming, call: ChatCall) -> Turn:
     probe = chat_probe(incoming, call)
     probe.nth = mock.store.count_call("chat")
     decision = mock.scenarios.decide(probe, incoming.scenario)
+    incoming.journal["unmatched"] = decision is None and mock.scenarios.has_rules()
     base = fingerprint(call)
     if decision is not None:
         use = decision.use.to_bytes(8, "little")

@@ -5,9 +5,9 @@ format. The messages and most rules are those of MoonshotAI/walle, the open-sour
 the service uses (`At path 'properties.pair.items': items must be an object`); paths name
 anyOf branches without an index, as walle does.
 
-This module stands alone (the generator in `schema_gen` imports it, never the reverse), so the
-two small helpers it shares in spirit with the generator, the cache key and the `$ref` walk,
-are its own.
+This module stands alone: `schema_gen` imports it (and re-exports its names), never the
+reverse, so the small helpers it shares in spirit with the generator (the dotted path, the
+cache key, the `$ref` walk) are copies of its own.
 """
 
 from __future__ import annotations

@@ -133,7 +133,6 @@ _NUMBER_RANGES: dict[str, tuple[int, int]] = {
 }
 
 
-
 def text_for(name: str, rng: random.Random) -> str:
     """A string for a property called `name`: its kind's if a word of the name has one,
     else a word or two."""

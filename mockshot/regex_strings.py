@@ -104,4 +104,3 @@ _SIMPLE_OPS: dict[Any, Callable[[Any, random.Random, dict], str]] = {
     sre_c.IN: _pick_in,
     sre_c.GROUPREF: lambda arg, _rng, groups: groups.get(arg, ""),
 }
-

@@ -64,7 +64,7 @@ def _schema_problems(document: object) -> list[Problem]:
 def _rule_problems(index: int, rule: dict, names: set[str]) -> list[Problem]:
     out, base = [], ("rules", index)
     name = rule.get("name")
-    if name in names:
+    if name is not None and name in names:
         out.append(Problem((*base, "name"), f"rule name {name!r} is used twice"))
     names.add(name)
     match = rule.get("match") or {}

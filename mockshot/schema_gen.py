@@ -563,11 +563,15 @@ def _multipliers(bounds: tuple, step: Fraction) -> tuple[int, int]:
 
 # --------------------------------------------------------------------------- strings
 
+# Bound once: Python 3.11 compiles a method call on an imported name as an attribute load
+# plus a call, a bound method made on every call, and this lookup runs for every string.
+_format_maker = FORMATS.get
+
 
 def _gen_string(s: dict, cx: _Ctx, path: Path) -> str:
     if "pattern" in s:
         return _pattern_string(s, cx, path)
-    make = FORMATS.get(s.get("format", ""))
+    make = _format_maker(s.get("format", ""))
     if make is not None:
         return make(cx.rng)
     return _fit(text_for(cx.name, cx.rng), s.get("minLength", 0), s.get("maxLength"), cx.rng)
@@ -601,6 +605,8 @@ def _search(pattern: str, text: str) -> bool:
     except re.error:
         return False
 
+
+# --------------------------------------------------------------------------- dispatch
 
 _TYPES: dict[str, Callable[[dict, _Ctx, Path], Any]] = {
     "object": _gen_object,
