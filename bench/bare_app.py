@@ -5,6 +5,11 @@ journal): one `Route` answering every chat call with the same `chat.completion` 
 serialised once with orjson at import. Shaped and sized like a real Moonshot reply from
 kimi-k2.6 (thinking on), so both apps write similar bodies and the SDK parses similar JSON.
 
+With `?chunks=N&chunk_bytes=B` it streams instead (Starlette's StreamingResponse): N
+identical `data: {chat.completion.chunk}\n\n` events of B bytes each, then `data: [DONE]`.
+The benchmark measures N and B from mockshot's own streams first, so both servers write
+the same number of events and bytes; a plain request never looks at the query.
+
     uvicorn bench.bare_app:app --loop uvloop --http httptools --no-access-log
     python bench/bare_app.py --port 8001          # the same stack, by file path
 """
@@ -12,14 +17,15 @@ kimi-k2.6 (thinking on), so both apps write similar bodies and the SDK parses si
 from __future__ import annotations
 
 import argparse
+from functools import lru_cache
 
 import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-__all__ = ["BODY", "COMPLETION", "app"]
+__all__ = ["BODY", "COMPLETION", "app", "chunk_event"]
 
 COMPLETION = {
     "id": "chatcmpl-6955b900314af5cde6ab6e0f",
@@ -54,10 +60,43 @@ COMPLETION = {
     },
 }
 BODY = orjson.dumps(COMPLETION)
+DONE = b"data: [DONE]\n\n"
+SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}  # as mockshot sends
+
+
+def _chunk(content: str) -> bytes:
+    chunk = {"id": COMPLETION["id"], "object": "chat.completion.chunk",
+             "created": COMPLETION["created"], "model": COMPLETION["model"],
+             "choices": [{"index": 0, "delta": {"content": content}, "finish_reason": None}],
+             "system_fingerprint": "fpv0_1c3effa9"}
+    return b"data: " + orjson.dumps(chunk) + b"\n\n"
+
+
+@lru_cache(maxsize=8)
+def chunk_event(size: int) -> bytes:
+    """One SSE event of exactly `size` bytes, `data:` to blank line (the content delta
+    padded with letters), or the shortest such event when `size` is smaller."""
+    return _chunk("x" * max(0, size - len(_chunk(""))))
+
+
+def stream(chunks: int, size: int) -> StreamingResponse:
+    """`chunks` copies of one prebuilt event, then [DONE]: the floor of an SSE reply."""
+    event = chunk_event(size)
+
+    async def events():
+        for _ in range(chunks):
+            yield event
+        yield DONE
+
+    return StreamingResponse(events(), media_type="text/event-stream", headers=SSE_HEADERS)
 
 
 async def chat_completions(request: Request) -> Response:
-    """Answer without looking at the request: the cost of Starlette + the server alone."""
+    """Answer without looking at the body: the cost of Starlette + the server alone. The
+    raw query string is tested first so a plain request pays nothing for streaming."""
+    if request.scope["query_string"]:
+        query = request.query_params
+        return stream(int(query["chunks"]), int(query.get("chunk_bytes", 0)))
     return Response(BODY, media_type="application/json")
 
 

@@ -270,9 +270,11 @@ def paced_stream(mock: Mock, incoming: Incoming, frames: list[bytes],
     clock, journal = mock.clock, incoming.journal
 
     async def paced() -> AsyncIterator[bytes]:
+        due = clock.now()  # waits add up to deadlines, so scheduling delays never pile up
         for index, frame in enumerate(frames):
             if index < len(waits) and waits[index]:
-                await clock.sleep(waits[index])
+                due += waits[index]
+                await clock.sleep(due - clock.now())
             journal["chunks_sent"] = index + 1
             yield frame
 

@@ -23,15 +23,19 @@ class Clock(Protocol):
 
 
 class RealClock:
-    """Wall-clock time; `speed` > 1 makes every wait shorter (a scaled clock)."""
+    """Wall-clock time; with `speed` > 1 time runs that much faster from the moment the
+    clock was made (a scaled clock: waits shrink, timestamps advance faster)."""
 
     virtual = False
 
     def __init__(self, speed: float = 1.0) -> None:
         self.speed = speed
+        self._origin = time.time()
 
     def now(self) -> float:
-        return time.time()
+        if self.speed == 1.0:
+            return time.time()
+        return self._origin + (time.time() - self._origin) * self.speed
 
     async def sleep(self, seconds: float) -> None:
         if seconds > 0:
