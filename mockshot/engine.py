@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from . import textgen
 from .catalog import ModelSpec
+from .schema_gen import satisfy
 from .tokens import Tokenizer
 from .tool_calls import (
     TOOL_CALL_OVERHEAD,
@@ -121,6 +122,14 @@ def fit(pieces: list[str], budget: int, tokenizer: Tokenizer) -> tuple[list[str]
     return pieces[:low], True
 
 
+def thought_tokens(reasoning: list[str] | None, tokenizer: Tokenizer) -> int:
+    """Reasoning tokens: a thinking reply with empty reasoning still reports 1, as the
+    real service does (reference §1.1, §1.5)."""
+    if reasoning is None:
+        return 0
+    return count(reasoning, tokenizer) or 1
+
+
 def count(pieces: list[str] | None, tokenizer: Tokenizer) -> int:
     if not pieces:
         return 0
@@ -152,10 +161,10 @@ def _partial_prefix(messages: list[dict]) -> str | None:
 def _text(call: ChatCall, rng: random.Random, tokenizer: Tokenizer) -> list[str]:
     """Content pieces: JSON for json modes, else prose (continuing a partial prefix)."""
     prefix = _partial_prefix(call.messages)
-    if prefix is None and call.response_format == "json_schema" and call.json_schema:
-        from .schema_gen import generate
-
-        return tokenizer.pieces(json.dumps(generate(call.json_schema, rng), ensure_ascii=False))
+    if prefix is None and call.response_format == "json_schema" and call.json_schema is not None:
+        return tokenizer.pieces(json.dumps(satisfy(call.json_schema, rng,
+                                                   "response_format.json_schema"),
+                                           ensure_ascii=False))
     if prefix is None and call.response_format == "json_object":
         return tokenizer.pieces(textgen.json_object_text(rng))
     opens = not prefix or prefix[-1:].isspace()
@@ -216,7 +225,7 @@ def _choice(call: ChatCall, index: int, rng: random.Random, tokenizer: Tokenizer
         reasoning, cut = fit(reasoning, budget, tokenizer)
         if cut:
             return Choice(index, [], reasoning, "length")
-        budget -= count(reasoning, tokenizer)
+        budget -= thought_tokens(reasoning, tokenizer)
     finish = script.finish_reason if script else None
     if _calls_tools(call, script):
         calls, cut = _fit_calls(_planned_calls(call, rng, script), budget, tokenizer)
@@ -239,7 +248,7 @@ def complete(call: ChatCall, rng: random.Random, created: int, tokenizer: Tokeni
     choices = [_choice(call, i, rng, tokenizer, script) for i in range(call.n)]
     completion_tokens = reasoning_tokens = 0
     for choice in choices:
-        thought = count(choice.reasoning, tokenizer)
+        thought = thought_tokens(choice.reasoning, tokenizer)
         choice.reasoning_tokens = thought
         tools = sum(tool_call_tokens(c, tokenizer) for c in choice.tool_calls)
         choice.completion_tokens = thought + count(choice.content, tokenizer) + tools

@@ -91,10 +91,12 @@ def _check_document(schema: Any) -> None:
         raise MFJSError(_dot([str(p) for p in exc.path]), exc.message) from None
 
 
-def _check_node(s: Any, path: Path, root: dict, is_property: bool) -> None:
+def _check_node(s: Any, path: Path, root: dict, is_property: bool, depth: int = 0) -> None:
     """walle's order: $defs first, then type conflicts, type, keywords (sorted), children."""
     if not isinstance(s, dict):
         return
+    if depth > MAX_DEPTH:
+        raise MFJSError(_dot(path), f"schema depth exceeds maximum limit of {MAX_DEPTH}")
     if "$defs" in s:
         _check_defs(s["$defs"], (*path, "$defs"), root)
     _check_type(s, path)
@@ -104,7 +106,7 @@ def _check_node(s: Any, path: Path, root: dict, is_property: bool) -> None:
         _KEYWORD_CHECKS[key](s[key], s, (*path, key), root)
     _check_ranges(s, path)
     for child, child_path, child_is_property in _children(s, path):
-        _check_node(child, child_path, root, child_is_property)
+        _check_node(child, child_path, root, child_is_property, depth + 1)
 
 
 def _children(s: dict, path: Path) -> Iterator[tuple[Any, Path, bool]]:
@@ -177,14 +179,24 @@ def _check_required(value: Any, s: dict, path: Path, _root: dict) -> None:
             raise MFJSError(_dot(path), f"required property '{name}' is not defined in properties")
 
 
+MAX_ENUM = 1000
+MAX_DEPTH = 30
+
+
 def _check_enum(value: Any, s: dict, path: Path, _root: dict) -> None:
     if not isinstance(value, list):
         raise MFJSError(_dot(path), "enum must be an array")
     if not value:
         raise MFJSError(_dot(path), "enum array cannot be empty")
+    if len(value) > MAX_ENUM:
+        raise MFJSError(_dot(path), f"enum array cannot have more than {MAX_ENUM} items")
     if "type" not in s:
         raise MFJSError(_dot(path[:-1]), "type is not defined")
     kinds = [s["type"]] if isinstance(s["type"], str) else list(s["type"])
+    for kind in ("object", "array"):
+        if kind in kinds:
+            raise MFJSError(_dot(path[:-1]),
+                            f"type {kind} is not allowed in combination with enum")
     if len(kinds) > 2 or (len(kinds) == 2 and "null" not in kinds):
         raise MFJSError(_dot(path[:-1]), "when type is array and enum is specified, currently only "
                         "2 types are supported, one must be null, and the other can be "

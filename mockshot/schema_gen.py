@@ -26,6 +26,7 @@ from typing import Any, NamedTuple
 import jsonschema
 import orjson
 
+from .errors import invalid_request
 from .mfjs import MFJSError, check_mfjs, mfjs_message
 from .readable_values import FORMATS, number_hint, singular, some_words, text_for
 from .regex_strings import UnsupportedRegex, regex_string
@@ -35,7 +36,14 @@ try:
 except ImportError:  # pragma: no cover - the pure-Python validator is the fallback
     jsonschema_rs = None
 
-__all__ = ["MFJSError", "SchemaGenerationError", "check_mfjs", "generate", "mfjs_message"]
+__all__ = [
+    "MFJSError",
+    "SchemaGenerationError",
+    "check_mfjs",
+    "generate",
+    "mfjs_message",
+    "satisfy",
+]
 
 Path = tuple[str, ...]
 ATTEMPTS = 25  # whole-value redraws before giving up
@@ -121,6 +129,18 @@ class _Ctx(NamedTuple):
 
     def named(self, name: str) -> _Ctx:
         return _Ctx(self.rng, self.root, self.fresh, self.refs, name)
+
+
+def satisfy(schema: dict, rng: random.Random, where: str) -> Any:
+    """`generate`, with a schema no value can meet reported as the client's 400 (in the
+    shape of the service's schema errors) rather than as mockshot's 500."""
+    try:
+        return generate(schema, rng)
+    except SchemaGenerationError as exc:
+        raise invalid_request(
+            f"{where} is not a valid moonshot flavored json schema, details: "
+            f"<At path '{exc.path}': {exc.reason}>"
+        ) from None
 
 
 def generate(schema: dict, rng: random.Random, *, attempts: int = ATTEMPTS) -> Any:
@@ -573,8 +593,26 @@ def _gen_string(s: dict, cx: _Ctx, path: Path) -> str:
         return _pattern_string(s, cx, path)
     make = _format_maker(s.get("format", ""))
     if make is not None:
-        return make(cx.rng)
+        return _fit_format(make(cx.rng), s.get("format", ""), s.get("minLength", 0),
+                           s.get("maxLength"))
     return _fit(text_for(cx.name, cx.rng), s.get("minLength", 0), s.get("maxLength"), cx.rng)
+
+
+def _fit_format(text: str, fmt: str, least: int, most: int | None) -> str:
+    """Stretch or shrink a formatted string where its format has room (an email's local
+    part, a URI's path); formats of fixed shape are left for validation to judge."""
+    if fmt == "email" and "@" in text:
+        local, domain = text.split("@", 1)
+        if len(text) < least:
+            local += "x" * (least - len(text))
+        elif most is not None and len(text) > most:
+            local = local[: max(1, len(local) - (len(text) - most))]
+        return f"{local}@{domain}"
+    if fmt in ("uri", "url", "iri") and len(text) < least:
+        return text.rstrip("/") + "/" + "x" * (least - len(text) - 1)
+    if fmt in ("uri", "url", "iri") and most is not None and len(text) > most:
+        return "http://a.io"[: max(most, 0)] if most < 11 else text[:most]
+    return text
 
 
 def _fit(text: str, least: int, most: int | None, rng: random.Random) -> str:

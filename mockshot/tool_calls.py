@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import random
 
+from .schema_gen import satisfy
 from .tokens import Tokenizer
 
 __all__ = [
@@ -53,15 +54,14 @@ def _pick(tools: list[dict], tool_choice: object, rng: random.Random) -> list[di
 
 def tool_arguments(tool: dict, rng: random.Random) -> str:
     """Arguments that satisfy the tool's schema (a receipt for `$web_search`)."""
-    from .schema_gen import generate
-
     name = tool["function"]["name"]
     if tool.get("type") == "builtin_function" or name.startswith("$"):
         receipt = {"search_result": {"search_id": f"{rng.getrandbits(96):024x}"},
                    "usage": {"total_tokens": 1500 + int(rng.random() * 8000)}}
         return json.dumps(receipt, separators=(",", ":"))
     schema = tool["function"].get("parameters") or {"type": "object"}
-    return json.dumps(generate(schema, rng), ensure_ascii=False)
+    return json.dumps(satisfy(schema, rng, f"tools.{name}.function.parameters"),
+                      ensure_ascii=False)
 
 
 def call_id(name: str, index: int, style: str) -> str:
