@@ -241,7 +241,7 @@ def plan_stream(mock: Mock, incoming: Incoming, call: ChatCall,
                 turn: Turn) -> tuple[list[Delta], list[float]]:
     """The stream's deltas and the wait before each, on this model's (or the request's)
     timing; drawn after the completion, so chunking never changes the content."""
-    deltas = streaming.plan(turn.completion, turn.rng)
+    deltas = streaming.plan(turn.completion, turn.rng, mock.tokenizer)
     override = incoming.headers.get("x-mockshot-pacing") if incoming.headers else None
     if override is None and turn.pacing:
         override = ",".join(f"{k}={v}" for k, v in turn.pacing.items())

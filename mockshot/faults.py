@@ -120,12 +120,17 @@ def _scalar(raw: str) -> object:
 
 def apply_stream_fault(frames: list[bytes], fault: Fault, error_frame: bytes,
                        malformed: bytes, done: bytes) -> list[bytes]:
-    """The frames a faulty stream sends instead (slow_first_token is a wait, not here)."""
-    keep = frames[: fault.after]
+    """The frames a faulty stream sends instead (slow_first_token is a wait, not here).
+    `after` counts frames before the fault; a stream that ends first never meets it, so
+    nothing ever follows the stream's end."""
+    after = fault.after
+    if after >= len(frames) - 1:
+        return frames
+    keep = frames[:after]
     if fault.kind == "stream_cut":
         return keep + ([done] if fault.done else [])
     if fault.kind == "malformed_frame":
-        return [*keep, malformed, *frames[fault.after + 1 :]]
+        return [*keep, malformed, *frames[after + 1 :]]
     if fault.kind == "error_frame":
         return [*keep, error_frame]
     return frames

@@ -59,10 +59,15 @@ class EventStream:
                 await producer
         except OSError:  # the server could not write: the client is gone
             disconnected = True
+        except asyncio.CancelledError:  # the server gave up on the connection
+            disconnected = True
+            raise
         finally:
-            listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await listener
+            for task in (producer, listener):  # nothing outlives the response
+                if not task.done():
+                    task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, OSError):
+                    await task
             with contextlib.suppress(BaseException):
                 await self.frames.aclose()
             if self.on_close:

@@ -10,6 +10,7 @@ completion was generated, so they never change its content.
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass
 from itertools import zip_longest
@@ -17,6 +18,8 @@ from itertools import zip_longest
 from .catalog import ModelSpec
 from .engine import Choice, Completion
 from .errors import invalid_request
+from .tokens import Tokenizer
+from .tool_calls import TOOL_CALL_OVERHEAD
 
 __all__ = ["Delta", "Timing", "plan", "schedule", "timing_for"]
 
@@ -68,23 +71,47 @@ def _fragments(text: str, rng: random.Random) -> list[str]:
     return out
 
 
-def _choice_deltas(choice: Choice, rng: random.Random) -> list[Delta]:
+def _shares(fragments: list[str], total: int) -> list[int]:
+    """Split `total` tokens over `fragments` by length, adding up exactly to `total`."""
+    length, seen, given, out = sum(map(len, fragments)) or 1, 0, 0, []
+    for fragment in fragments:
+        seen += len(fragment)
+        share = round(total * seen / length) - given
+        given += share
+        out.append(share)
+    return out
+
+
+def _tool_deltas(choice: Choice, rng: random.Random, tokenizer: Tokenizer) -> list[Delta]:
+    """A call's head, then its arguments in fragments; the tokens usage charges for the
+    call are spread over them, so arguments stream at the model's speed too."""
+    out = []
+    for tool, call in enumerate(choice.tool_calls):
+        fragments = _fragments(call.arguments, rng)
+        head = TOOL_CALL_OVERHEAD + tokenizer.count(call.name)
+        out.append(Delta(choice.index, "tool_call", call.name, head, tool))
+        shares = _shares(fragments, tokenizer.count(call.arguments))
+        out.extend(Delta(choice.index, "arguments", fragment, tokens, tool)
+                   for fragment, tokens in zip(fragments, shares, strict=True))
+    return out
+
+
+def _choice_deltas(choice: Choice, rng: random.Random, tokenizer: Tokenizer) -> list[Delta]:
     index = choice.index
     deltas = [Delta(index, "start")]
+    if choice.reasoning == []:  # reasoned, empty: the service still sends one delta
+        deltas.append(Delta(index, "reasoning", "", 1))
     for kind, pieces in (("reasoning", choice.reasoning), ("content", choice.content)):
         for group in _groups(pieces or [], rng):
             deltas.append(Delta(index, kind, "".join(group), len(group)))
-    for tool, call in enumerate(choice.tool_calls):
-        deltas.append(Delta(index, "tool_call", call.name, 1, tool))
-        for fragment in _fragments(call.arguments, rng):
-            deltas.append(Delta(index, "arguments", fragment, max(1, len(fragment) // 4), tool))
+    deltas.extend(_tool_deltas(choice, rng, tokenizer))
     deltas.append(Delta(index, "finish", choice.finish_reason))
     return deltas
 
 
-def plan(completion: Completion, rng: random.Random) -> list[Delta]:
+def plan(completion: Completion, rng: random.Random, tokenizer: Tokenizer) -> list[Delta]:
     """Every delta of the stream, choices interleaved round-robin by index."""
-    per_choice = [_choice_deltas(choice, rng) for choice in completion.choices]
+    per_choice = [_choice_deltas(choice, rng, tokenizer) for choice in completion.choices]
     if len(per_choice) == 1:
         return per_choice[0]
     return [d for row in zip_longest(*per_choice) for d in row if d is not None]
@@ -118,8 +145,10 @@ def _parse_pacing(value: str) -> dict[str, float]:
         if key not in ("ttft_ms", "tokens_per_second", "jitter"):
             raise ValueError(f"unknown key {key!r}")
         out[key] = float(number)
-        if out[key] < 0 or (key == "tokens_per_second" and out[key] == 0):
-            raise ValueError(f"{key} must be positive")
+        if not math.isfinite(out[key]) or out[key] < 0 or (
+            key == "tokens_per_second" and out[key] == 0
+        ):
+            raise ValueError(f"{key} must be a finite, positive number")
     return out
 
 

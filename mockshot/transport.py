@@ -23,6 +23,7 @@ from typing import Any
 __all__ = ["async_http_client", "http_client", "httpx_module"]
 
 _END = object()
+CLOSE_GRACE = 1.0  # seconds an app gets to notice a disconnect before it is cancelled
 
 
 def httpx_module() -> ModuleType:
@@ -64,8 +65,9 @@ class _Exchange:
     def __init__(self, app: Any, scope: dict, body: bytes) -> None:
         self.app, self.scope, self.body = app, scope, body
         self.started: asyncio.Future = asyncio.get_running_loop().create_future()
-        self.chunks: asyncio.Queue = asyncio.Queue(maxsize=1)  # backpressure, like a socket
+        self.chunks: asyncio.Queue = asyncio.Queue(maxsize=1)
         self.ended = False
+        self.closed = False
         self.disconnected = asyncio.Event()
         self.task = asyncio.ensure_future(self._run())
 
@@ -87,7 +89,7 @@ class _Exchange:
                 self.started.set_result((message["status"], message.get("headers", [])))
             elif message["type"] == "http.response.body":
                 if message.get("body"):
-                    await self.chunks.put(message["body"])
+                    await self._hand_over(message["body"])
                 if not message.get("more_body", False):
                     await self._end()
 
@@ -106,18 +108,35 @@ class _Exchange:
         finally:
             await self._end()
 
+    async def _hand_over(self, chunk: bytes) -> None:
+        """Return only once the client has taken the chunk, as a socket write to a reader
+        that keeps up would: the app's next wait then starts after the client has it."""
+        if self.closed:
+            raise OSError("client disconnected")
+        await self.chunks.put(chunk)
+        await self.chunks.join()
+
     async def _end(self) -> None:
-        if not self.ended:
+        if not self.ended and not self.closed:
             self.ended = True
             await self.chunks.put(_END)
 
     async def next_chunk(self) -> bytes | None:
         chunk = await self.chunks.get()
+        self.chunks.task_done()
         return None if chunk is _END else chunk
 
     async def close(self) -> None:
-        """The client hung up: tell the app, then stop waiting for it."""
+        """The client hung up: tell the app, let it notice, then stop waiting for it."""
+        self.closed = True
         self.disconnected.set()
+        while not self.chunks.empty():  # release a send blocked on a full queue
+            self.chunks.get_nowait()
+            self.chunks.task_done()
+        if self.task.done():
+            return
+        with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError, OSError):
+            await asyncio.wait_for(asyncio.shield(self.task), CLOSE_GRACE)
         if not self.task.done():
             self.task.cancel()
             with contextlib.suppress(asyncio.CancelledError, OSError):
