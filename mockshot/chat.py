@@ -232,7 +232,7 @@ def scripted_error(error: dict, incoming: Incoming, model: str | None) -> APIErr
 
 def unmatched(mock: Mock, probe: Probe, scenario: str | None) -> APIError:
     near = mock.scenarios.near_misses(probe, scenario)
-    detail = "; ".join(near) if near else "no rules are loaded"
+    detail = " | ".join(near) if near else "no rules are loaded"
     return APIError(422, "mockshot_unmatched_error",
                     f"strict mode: no scenario rule matches this call. Nearest: {detail}")
 

@@ -228,8 +228,14 @@ def _choice(call: ChatCall, index: int, rng: random.Random, tokenizer: Tokenizer
         budget -= thought_tokens(reasoning, tokenizer)
     finish = script.finish_reason if script else None
     if _calls_tools(call, script):
+        lead: list[str] = []  # text a scripted turn says before its calls
+        if script is not None and script.content:
+            lead, cut = fit(tokenizer.pieces(script.content), budget, tokenizer)
+            if cut:
+                return Choice(index, lead, reasoning, "length")
+            budget -= count(lead, tokenizer)
         calls, cut = _fit_calls(_planned_calls(call, rng, script), budget, tokenizer)
-        return Choice(index, [], reasoning, "length" if cut else finish or "tool_calls", calls)
+        return Choice(index, lead, reasoning, "length" if cut else finish or "tool_calls", calls)
     scripted = script is not None and script.content is not None
     pieces = tokenizer.pieces(script.content) if scripted else _text(call, rng, tokenizer)
     content, cut = fit(pieces, budget, tokenizer)
@@ -263,4 +269,6 @@ def complete(call: ChatCall, rng: random.Random, created: int, tokenizer: Tokeni
     if script is not None and script.usage:
         for name, value in script.usage.items():
             setattr(usage, name, value)
+        if len(choices) == 1:  # the finish chunk's usage must agree with the total
+            choices[0].completion_tokens = usage.completion_tokens
     return Completion(ident, created, call.model.id, choices, usage)

@@ -88,7 +88,7 @@ DEFAULTS: dict[str, tuple[int, str]] = {
     "rate_limit_reached_error": (
         429,
         "Your account {account}<{key}> request reached organization max RPM: 3, "
-        "please try again after 1 seconds",
+        "please try again after {wait} seconds",
     ),
     "engine_overloaded_error": (429, "The engine is currently overloaded, please try again later"),
     "exceeded_current_quota_error": (
@@ -105,6 +105,7 @@ def scripted(kind: str, status: int | None = None, message: str | None = None,
              retry_after: float | None = None, **fill: str) -> APIError:
     """The error a scenario asks for: its type, with the real status and text by default."""
     default_status, template = DEFAULTS.get(kind, (500, f"scripted {kind}"))
+    fill.setdefault("wait", f"{retry_after:g}" if retry_after is not None else "1")
     text = message if message is not None else template.format_map(_Fill(fill))
     headers = {"Retry-After": f"{retry_after:g}"} if retry_after is not None else {}
     return APIError(status or default_status, kind, text, headers)

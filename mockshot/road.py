@@ -83,9 +83,9 @@ async def scripted_step(mock: Mock, incoming: Incoming) -> None:
     its request is parsed): an error, a fault before the response, or nothing."""
     probe = Probe(neutral_operation(incoming.operation), incoming.operation,
                   api_key=incoming.account, headers=incoming.headers, request=incoming.body)
+    probe.nth = mock.store.count_call(probe.operation)  # counted even with no rules yet
     if not (mock.scenarios.has_rules() or incoming.fault):
         return
-    probe.nth = mock.store.count_call(probe.operation)
     decision = mock.scenarios.decide(probe, incoming.scenario)
     if decision is not None:
         incoming.journal.update(rule=decision.rule.name, rule_use=decision.use)

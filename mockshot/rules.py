@@ -138,8 +138,21 @@ def _check_tools(m: Match, p: Probe) -> str | None:
             return "the last message is a tool result"
         if m.tool_result is not False and not is_result:
             return "the last message is not a tool result"
-        if isinstance(m.tool_result, str) and is_result and last.get("name") != m.tool_result:
+        if isinstance(m.tool_result, str) and is_result and _tool_name(p.messages) != m.tool_result:
             return f"the last tool result is not from {m.tool_result!r}"
+    return None
+
+
+def _tool_name(messages: list[dict]) -> str | None:
+    """The function a trailing tool message answers: its `name`, else the name of the
+    assistant tool call whose id it carries (`name` is optional on tool messages)."""
+    last = messages[-1]
+    if last.get("name"):
+        return last["name"]
+    for message in reversed(messages[:-1]):
+        for call in message.get("tool_calls") or ():
+            if call.get("id") == last.get("tool_call_id"):
+                return (call.get("function") or {}).get("name")
     return None
 
 
@@ -238,7 +251,7 @@ def _match(data: dict) -> Match:
         stream=data.get("stream"),
         response_format=data.get("response_format"),
         api_key=_tuple(data.get("api_key")),
-        header=tuple((k.lower(), v) for k, v in (data.get("header") or {}).items()),
+        header=tuple((str(k).lower(), v) for k, v in (data.get("header") or {}).items()),
         nth=tuple(int(n) for n in _tuple(data.get("nth"))),
         state=data.get("state"),
     )

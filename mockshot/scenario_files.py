@@ -6,6 +6,7 @@ line it came from; `check_files` turns each `Problem` (a JSON path) into `file:l
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -21,19 +22,38 @@ class ScenarioFileError(ValueError):
 
 
 def _load(path: str) -> tuple[Any, yaml.Node | None]:
+    """The document and, for line numbers, its YAML node tree. A `.json` file is read as
+    JSON (tabs and `1e3` mean what JSON says); its lines come from the same text read
+    as YAML, with tabs as spaces."""
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioFileError(f"{path}: cannot read: {exc}") from None
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        if path.endswith(".json"):
+            return _json(path, text), _nodes(text.replace("\t", " "))
+        return yaml.safe_load(text), yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark else ""
         raise ScenarioFileError(f"{path}{line}: not valid YAML/JSON: "
                                 f"{getattr(exc, 'problem', exc)}") from None
-    return data, node
+    except RecursionError:
+        raise ScenarioFileError(f"{path}: nested too deeply to read") from None
+
+
+def _json(path: str, text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ScenarioFileError(f"{path}:{exc.lineno}: not valid JSON: {exc.msg}") from None
+
+
+def _nodes(text: str) -> yaml.Node | None:
+    try:
+        return yaml.compose(text, Loader=yaml.SafeLoader)
+    except (yaml.YAMLError, RecursionError):
+        return None  # lines are a help, not a requirement
 
 
 def read_scenario_file(path: str) -> dict:
@@ -46,18 +66,21 @@ def read_scenario_file(path: str) -> dict:
 
 
 def _line(node: yaml.Node | None, path: tuple) -> int:
-    """The line of the deepest node of `path` that exists (1-based)."""
+    """The line of the deepest part of `path` that exists (1-based): a mapping entry's
+    key line, a list item's first line."""
     best = node.start_mark.line + 1 if node is not None else 1
     for part in path:
         if isinstance(node, yaml.MappingNode):
-            node = next((v for k, v in node.value if k.value == part), None)
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-            node = node.value[part] if part < len(node.value) else None
+            pair = next(((k, v) for k, v in node.value if k.value == str(part)), None)
+            if pair is None:
+                break
+            best, node = pair[0].start_mark.line + 1, pair[1]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) \
+                and part < len(node.value):
+            node = node.value[part]
+            best = node.start_mark.line + 1
         else:
-            node = None
-        if node is None:
             break
-        best = node.start_mark.line + 1
     return best
 
 

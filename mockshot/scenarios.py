@@ -53,11 +53,45 @@ def _validator() -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(scenario_schema())
 
 
-def _schema_problems(document: object) -> list[Problem]:
+def _schema_problems(document: object, validator=None) -> list[Problem]:
     out = []
-    for error in sorted(_validator().iter_errors(document), key=lambda e: list(e.path)):
+    errors = (validator or _validator()).iter_errors(document)
+    for error in sorted(errors, key=lambda e: list(e.path)):
         best = jsonschema.exceptions.best_match([error])
-        out.append(Problem(tuple(best.absolute_path), best.message))
+        out.append(Problem(_pinpoint(best), best.message))
+    return out
+
+
+def _pinpoint(error: jsonschema.ValidationError) -> tuple:
+    """The path of the mistake itself: for an unexpected key, the key, not its object."""
+    path = tuple(error.absolute_path)
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        known = set(error.schema.get("properties", {}))
+        extra = sorted(str(k) for k in error.instance if k not in known)
+        if extra:
+            return (*path, extra[0])
+    return path
+
+
+@cache
+def _rule_validator() -> jsonschema.Draft202012Validator:
+    schema = scenario_schema()
+    return jsonschema.Draft202012Validator({"$ref": "#/$defs/rule", "$defs": schema["$defs"]})
+
+
+def _odd_keys(document: object) -> list[Problem]:
+    """Mapping keys that are not strings (YAML allows `1:`, `true:`, dates)."""
+    out, stack = [], [((), document)]
+    while stack:
+        path, node = stack.pop()
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if not isinstance(key, str):
+                    out.append(Problem(path, f"keys must be text, not {key!r}"))
+                else:
+                    stack.append(((*path, key), value))
+        elif isinstance(node, list):
+            stack.extend(((*path, i), item) for i, item in enumerate(node))
     return out
 
 
@@ -72,7 +106,7 @@ def _rule_problems(index: int, rule: dict, names: set[str]) -> list[Problem]:
         if key in match:
             try:
                 re.compile(match[key])
-            except re.error as exc:
+            except (re.error, OverflowError, RecursionError, ValueError) as exc:
                 out.append(Problem((*base, "match", key), f"not a valid regex: {exc}"))
     operations = match.get("operation", "chat")
     operations = [operations] if isinstance(operations, str) else operations
@@ -91,14 +125,22 @@ def _rule_problems(index: int, rule: dict, names: set[str]) -> list[Problem]:
 
 
 def check_document(document: object) -> list[Problem]:
-    """Every mistake in a scenario document (empty: it can be loaded)."""
-    problems = _schema_problems(document)
-    if problems:
+    """Every mistake in a scenario document (empty: it can be loaded). Each rule that is
+    right by the schema also gets the semantic checks, so one wrong rule does not hide
+    another's mistake."""
+    try:
+        problems = _odd_keys(document)
+        if problems:
+            return problems
+        problems = _schema_problems(document)
+        rules = document.get("rules") if isinstance(document, dict) else None
+        names: set[str] = set()
+        for index, rule in enumerate(rules if isinstance(rules, list) else ()):
+            if not _schema_problems(rule, _rule_validator()):
+                problems.extend(_rule_problems(index, rule, names))
         return problems
-    names: set[str] = set()
-    for index, rule in enumerate(document["rules"]):
-        problems.extend(_rule_problems(index, rule, names))
-    return problems
+    except RecursionError:
+        return [Problem((), "the document is nested too deeply")]
 
 
 class ScenarioError(ValueError):
@@ -123,6 +165,12 @@ class ScenarioBook:
             raise ScenarioError(problems, source)
         scenario = document.get("scenario", "default")
         rules = [rule_from_dict(r, self._name(scenario), scenario) for r in document["rules"]]
+        taken = {rule.name: rule.scenario for rule in self.store.rules()}
+        clashes = [Problem(("rules", i, "name"), f"rule name {r.name!r} is already used by "
+                                                  f"scenario {taken[r.name]!r}")
+                   for i, r in enumerate(rules) if taken.get(r.name, scenario) != scenario]
+        if clashes:
+            raise ScenarioError(clashes, source)
         self.store.add_rules(rules)
         if document.get("strict"):
             self.strict = True
