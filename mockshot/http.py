@@ -10,7 +10,6 @@ from collections.abc import Callable
 from typing import Any
 
 import orjson
-from starlette.responses import Response
 
 from .errors import APIError, invalid_request
 
@@ -19,17 +18,38 @@ __all__ = ["error_response", "json_response", "read_json"]
 JSON_TYPES = ("application/json", "application/x-ndjson", "text/json")
 
 
-class JSONResponse(Response):
-    media_type = "application/json; charset=utf-8"
+JSON_MEDIA = b"application/json; charset=utf-8"
 
 
-def json_response(body: bytes | dict | list, status: int = 200, headers=None) -> Response:
-    content = body if isinstance(body, bytes) else orjson.dumps(body)
-    return JSONResponse(content, status_code=status, headers=headers)
+class JSONReply:
+    """A JSON reply sent as two raw ASGI messages.
+
+    Every reply on the hot path is one of these; building a Starlette Response (header
+    normalisation, background tasks) cost more than the rest of a models call."""
+
+    __slots__ = ("body", "headers", "status_code")
+    media_type = JSON_MEDIA.decode()
+
+    def __init__(self, body: bytes, status_code: int = 200,
+                 headers: dict[str, str] | None = None) -> None:
+        self.body, self.status_code, self.headers = body, status_code, headers
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        raw = [(b"content-type", JSON_MEDIA), (b"content-length", b"%d" % len(self.body))]
+        if self.headers:
+            raw.extend((k.lower().encode("latin-1"), v.encode("latin-1"))
+                       for k, v in self.headers.items())
+        await send({"type": "http.response.start", "status": self.status_code, "headers": raw})
+        await send({"type": "http.response.body", "body": self.body})
 
 
-def error_response(error: APIError) -> Response:
-    return JSONResponse(error.to_json(), status_code=error.status, headers=error.headers or None)
+def json_response(body: bytes | dict | list, status: int = 200,
+                  headers: dict[str, str] | None = None) -> JSONReply:
+    return JSONReply(body if isinstance(body, bytes) else orjson.dumps(body), status, headers)
+
+
+def error_response(error: APIError) -> JSONReply:
+    return JSONReply(error.to_json(), error.status, error.headers or None)
 
 
 def _check_content_type(headers: dict[str, str]) -> None:

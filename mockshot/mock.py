@@ -20,7 +20,7 @@ from .scenario_files import read_scenario_file
 from .scenarios import ScenarioBook
 from .scripting import RuleBuilder
 from .settings import Settings
-from .spec import Spec, load_spec
+from .spec import Spec, Validator, load_spec
 from .store import MemoryStore, Store
 from .tokens import PromptCost, load_tokenizer
 
@@ -62,6 +62,7 @@ class Mock:
         self.tokenizer = load_tokenizer(settings.tokenizer_model)
         textgen.sentence_pool()  # built once per process now, not on the first request
         self.allowed_keys = frozenset(settings.api_key)
+        self._chat_validators: dict[str, tuple[Validator, str | None]] = {}
         self.file_lookup = None  # (account, file_id) → None or raises; set by the files API
         self.scenarios = ScenarioBook(self.store, settings.strict)
         self._rules_made = 0
@@ -98,6 +99,23 @@ class Mock:
         found = self.catalog.get(model_id)
         if found is None:
             raise model_not_found(model_id)
+        return found
+
+    def chat_validator(self, model: ModelSpec) -> tuple[Validator, str | None]:
+        """The compiled chat schema for `model`, and the discriminator field to set to
+        its schema's model id first (for models added by config), looked up once."""
+        found = self._chat_validators.get(model.id)
+        if found is None:
+            path = "/v1/chat/completions"
+            field, mapping = self.spec.discriminated("post", path) or (None, {})
+            ref = mapping.get(model.schema, "") if field else ""
+            if field and not ref:
+                raise APIError(400, "invalid_request_error",
+                               f"Invalid request: model {model.id} names unknown schema "
+                               f"{model.schema}")
+            rename = field if field and model.id != model.schema else None
+            found = self._chat_validators[model.id] = (self.spec.validator("post", path, ref),
+                                                       rename)
         return found
 
     def prompt_cost(self, model: ModelSpec) -> PromptCost:

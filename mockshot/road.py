@@ -21,7 +21,7 @@ from . import errors
 from .chat import fire_fault, scripted_error
 from .errors import APIError
 from .faults import Fault, ResetConnection, parse_fault, truncate
-from .http import ClientGone, error_response, read_json
+from .http import ClientGone, JSONReply, error_response, read_json
 from .mock import Incoming, Mock
 from .rules import Probe
 from .scenarios import fault_of
@@ -154,8 +154,7 @@ def truncated(response: Response, fault: Fault) -> Response:
     body = getattr(response, "body", None)
     if body is None:
         return response
-    return Response(truncate(body, fault), response.status_code,
-                    media_type=response.media_type)
+    return JSONReply(truncate(body, fault), response.status_code)
 
 
 class Reset:

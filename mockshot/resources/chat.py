@@ -26,13 +26,10 @@ PATH = "/v1/chat/completions"
 
 def validate_body(mock: Mock, body: dict, model: ModelSpec) -> None:
     """The spec's schema for this model (a model added by config uses its `schema`'s)."""
-    disc = mock.spec.discriminated("post", PATH)
-    ref = disc[1].get(model.schema) if disc else ""
-    if ref is None:
-        raise invalid_request(f"model {model.id} names unknown schema {model.schema}")
-    if model.id != model.schema and disc:
-        body = {**body, disc[0]: model.schema}
-    mock.spec.validator("post", PATH, ref).check(body)
+    validator, field = mock.chat_validator(model)
+    if field is not None:
+        body = {**body, field: model.schema}
+    validator.check(body)
 
 
 def parse_chat(mock: Mock, incoming: Incoming, body: dict) -> ChatCall:
