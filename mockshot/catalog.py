@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field, fields
+from functools import cached_property
 from importlib import resources
 from typing import Any
 
@@ -65,6 +66,13 @@ class Catalog:
 
     def get(self, model_id: object) -> ModelSpec | None:
         return self.models.get(model_id) if isinstance(model_id, str) else None
+
+    @cached_property
+    def listing_body(self) -> bytes:
+        """The `/v1/models` body, serialised once: the catalog never changes after start."""
+        import orjson
+
+        return orjson.dumps(self.listing())
 
     def listing(self) -> dict:
         """The `/v1/models` body: every entry shares one `created`, as the real list does."""

@@ -13,7 +13,7 @@ __all__ = ["balance", "estimate_token_count", "list_models"]
 
 
 async def list_models(mock: Mock, incoming: Incoming) -> Response:
-    return json_response(mock.catalog.listing())
+    return json_response(mock.catalog.listing_body)
 
 
 async def balance(mock: Mock, incoming: Incoming) -> Response:
