@@ -23,7 +23,7 @@ from starlette.responses import Response
 from .errors import APIError, invalid_request
 from .http import ClientGone, error_response, json_response, read_body, read_json
 from .mock import Mock
-from .road import request_headers
+from .road import neutral_operation, request_headers
 from .router import Route
 from .rules import Rule
 from .scenarios import Problem, ScenarioError
@@ -288,14 +288,12 @@ def mask(key: str | None) -> str | None:
 
 
 def is_chat(operation: str) -> bool:
-    return operation.endswith(("/chat/completions", "/messages"))
+    return neutral_operation(operation) == "chat"
 
 
 def operation_names(operation: str) -> set[str]:
     """What an `operation` filter may say: the route, or its neutral name (`chat`, ...)."""
-    path = operation.partition(" ")[2]
-    neutral = "chat" if is_chat(operation) else path.removeprefix("/v1/").split("/")[0]
-    return {operation, path, neutral}
+    return {operation, operation.partition(" ")[2], neutral_operation(operation)}
 
 
 def unmatched(entry: dict, rules_exist: bool) -> bool:

@@ -13,13 +13,11 @@ from . import admin
 from .errors import APIError
 from .mock import Incoming, Mock
 from .resources import account, anthropic, chat
-from .road import Handler, Surface, endpoint
+from .road import Handler, Surface, endpoint, neutral_operation
 from .router import MockApp, Route
 from .settings import Settings
 
 __all__ = ["create_app"]
-
-CHAT_ROUTES = frozenset({"POST /v1/chat/completions"})
 
 HANDLERS: dict[str, Handler] = {
     "GET /v1/models": account.list_models,
@@ -53,10 +51,12 @@ def create_app(settings: Settings | None = None, *, mock: Mock | None = None) ->
     for op in mock.spec.operations:
         handler = HANDLERS.get(op.name, not_served)
         takes_body = mock.spec.operation_schema(op.method, op.path) is not None
-        run = endpoint(mock, op.name, handler, takes_body, chat=op.name in CHAT_ROUTES)
+        chat_op = neutral_operation(op.name) == "chat"
+        run = endpoint(mock, op.name, handler, takes_body, chat=chat_op)
         routes.append(Route(op.method.upper(), op.path, run))
     for method, path, handler, surface in extra_routes():
-        run = endpoint(mock, f"{method} {path}", handler, method == "POST", surface,
-                       chat=path.endswith("/messages"))
+        name = f"{method} {path}"
+        run = endpoint(mock, name, handler, method == "POST", surface,
+                       chat=neutral_operation(name) == "chat")
         routes.append(Route(method, path, run))
     return MockApp(routes, mock, {"/anthropic/": anthropic.error_response})

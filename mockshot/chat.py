@@ -59,9 +59,7 @@ class Turn:
 
 
 def _budget(model: ModelSpec, prompt_tokens: int, explicit: int | None) -> int:
-    if explicit is not None:
-        if explicit < 1:
-            raise invalid_request(f"max_completion_tokens must be at least 1, got {explicit}")
+    if explicit is not None:  # each surface has checked it is at least 1
         return explicit
     return max(min(model.default_max_tokens, model.context_length - prompt_tokens), 0)
 
@@ -81,13 +79,11 @@ def _prefix_digests(model: ModelSpec, tools: list, messages: list[dict]) -> list
     return digests
 
 
-def _cached_tokens(mock: Mock, account: str, model: ModelSpec, messages: list[dict],
-                   tools: list, costs: list[int], tool_tokens: int) -> int:
+def _cached_tokens(mock: Mock, account: str, prefixes: list[bytes], costs: list[int],
+                   tool_tokens: int) -> int:
     """Automatic prefix caching: the tokens of the longest leading run of messages this
-    account already sent to this model with the same tools."""
-    if not mock.settings.prompt_cache:
-        return 0
-    hits = mock.store.cached_prefix(account, _prefix_digests(model, tools, messages))
+    account already sent to this model with the same tools (recorded when served)."""
+    hits = mock.store.prefix_hits(account, prefixes) if prefixes else 0
     return tool_tokens + sum(costs[:hits]) if hits else 0
 
 
@@ -103,7 +99,7 @@ def build_call(
     **params: object,
 ) -> ChatCall:
     """The engine's call for OpenAI-shaped `messages`/`tools` already checked by a surface."""
-    mock.check_balance(incoming.account)  # before the prompt cache: a refusal warms nothing
+    mock.check_balance(incoming.account)
     check_media(messages, model, incoming.account, mock.file_lookup)
     keep = isinstance(thinking, dict) and thinking.get("keep") == "all"
     cost = mock.prompt_cost(model)
@@ -112,6 +108,7 @@ def build_call(
     max_tokens = _budget(model, prompt_tokens, explicit_max)
     billed = mock.catalog.route(model, prompt_tokens + max_tokens) if model.routes_to else model
     _check_window(billed, prompt_tokens, explicit_max)
+    prefixes = _prefix_digests(model, tools, messages) if mock.settings.prompt_cache else []
     return ChatCall(
         model=model,
         messages=messages,
@@ -119,9 +116,9 @@ def build_call(
         prompt_tokens=prompt_tokens,
         thinking=model.thinks(thinking),
         tools=tools,
-        cached_tokens=_cached_tokens(mock, incoming.account, model, messages, tools, costs,
-                                     tool_tokens),
+        cached_tokens=_cached_tokens(mock, incoming.account, prefixes, costs, tool_tokens),
         billed_model=billed,
+        prefixes=prefixes,
         **params,
     )
 
@@ -136,7 +133,10 @@ def fingerprint(call: ChatCall) -> bytes:
 
 
 def settle(mock: Mock, account: str, call: ChatCall, completion: Completion) -> None:
-    """Debit the account for the tokens at the (routed) model's list prices."""
+    """The call was served: debit its tokens at the (routed) model's list prices and
+    remember its prompt for the cache. Nothing refused before this point leaves a trace."""
+    if call.prefixes:
+        mock.store.remember_prefixes(account, call.prefixes)
     price = (call.billed_model or call.model).price
     usage = completion.usage
     hit = price.get("input_cache_hit")
@@ -242,9 +242,7 @@ def plan_stream(mock: Mock, incoming: Incoming, call: ChatCall,
     """The stream's deltas and the wait before each, on this model's (or the request's)
     timing; drawn after the completion, so chunking never changes the content."""
     deltas = streaming.plan(turn.completion, turn.rng, mock.tokenizer)
-    override = incoming.headers.get("x-mockshot-pacing") if incoming.headers else None
-    if override is None and turn.pacing:
-        override = ",".join(f"{k}={v}" for k, v in turn.pacing.items())
+    override = incoming.pacing if incoming.pacing is not None else turn.pacing
     timing = streaming.timing_for(call.model, override, not mock.settings.pacing)
     waits = streaming.schedule(deltas, timing, turn.rng)
     if turn.fault is not None and turn.fault.kind == "slow_first_token":

@@ -2,7 +2,8 @@
 
 A served mock runs on `RealClock`; tests run on `VirtualClock`, where waiting costs no real
 time and `advance()` moves time on (streams finish at once, batches progress on demand).
-Nothing else in the package reads the time.
+Nothing else in the package reads the time of day (the journal's `elapsed_ms` is a
+perf_counter duration, not a timestamp).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The chat engine: a parsed, surface-neutral call in, a surface-neutral completion out.
 
-Each surface (the OpenAI-compatible `/v1/chat/completions`, later the Anthropic-compatible
+Each surface (the OpenAI-compatible `/v1/chat/completions`, the Anthropic-compatible
 `/anthropic/v1/messages`) parses its request into a `ChatCall` and renders the `Completion`
 in its own format, streamed or not. Generation happens here once, as pieces (one token
 each with the default tokenizer), so a stream is just the same pieces sent in chunks.
@@ -47,6 +47,7 @@ class ChatCall:
     include_usage: bool = False
     cached_tokens: int = 0
     billed_model: ModelSpec | None = None  # the model auto-routing picked
+    prefixes: list[bytes] = field(default_factory=list)  # prompt-cache keys, kept at settle
 
 
 @dataclass(slots=True)

@@ -67,15 +67,6 @@ def method_not_allowed(method: str, path: str, allowed: list[str]) -> APIError:
     )
 
 
-def quota_exceeded(account: str) -> APIError:
-    return APIError(
-        429,
-        "exceeded_current_quota_error",
-        f"Your account {account} is suspended due to insufficient balance, "
-        "please recharge your account or check your plan and billing details",
-    )
-
-
 # Status and real message of each error type, for scripted errors that name only a type.
 # {account} and {key} are filled with the caller's org label and key id (reference §7).
 DEFAULTS: dict[str, tuple[int, str]] = {

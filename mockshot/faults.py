@@ -104,6 +104,8 @@ def parse_fault(value: dict | str) -> Fault:
     unknown = set(data) - {"kind", *_FIELDS}
     if unknown:
         raise ValueError(f"unknown fault field(s) {', '.join(sorted(unknown))}")
+    if not isinstance(value, dict):
+        _check_header_form(data)
     if data["kind"] == "timeout" and "ms" not in data:
         data["ms"] = 900_000  # the service's own 900 s, reached instantly on a virtual clock
     return Fault(**data)
@@ -112,10 +114,21 @@ def parse_fault(value: dict | str) -> Fault:
 def _scalar(raw: str) -> object:
     if raw.lower() in ("true", "false"):
         return raw.lower() == "true"
-    try:
-        return float(raw) if "." in raw else int(raw)
-    except ValueError:
-        return raw
+    for kind in (int, float):
+        try:
+            return kind(raw)
+        except ValueError:
+            continue
+    return raw
+
+
+def _check_header_form(data: dict) -> None:
+    """A header's fault obeys the same schema as a scenario file's (types and bounds)."""
+    from .scenarios import fault_problems
+
+    problems = fault_problems(data)
+    if problems:
+        raise ValueError("; ".join(problems))
 
 
 def apply_stream_fault(frames: list[bytes], fault: Fault, error_frame: bytes,

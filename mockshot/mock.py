@@ -36,11 +36,12 @@ class Incoming:
     surface: str = "openai"
     body: Any = None
     path_params: dict[str, str] = field(default_factory=dict)
-    query: dict[str, str] = field(default_factory=dict)
+    query: str = ""
     headers: Any = None
     seed: int = 0
     scenario: str | None = None  # X-Mockshot-Scenario: only this scenario's rules
     fault: Fault | None = None  # X-Mockshot-Fault: this call's fault
+    pacing: dict | None = None  # X-Mockshot-Pacing, parsed
     active_fault: Fault | None = None  # the fault that fired, for the renderer
     model: str | None = None  # for the journal
     journal: dict[str, Any] = field(default_factory=dict)

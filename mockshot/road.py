@@ -26,6 +26,7 @@ from .mock import Incoming, Mock
 from .rules import Probe
 from .scenarios import fault_of
 from .settings import fits_seed
+from .streaming import parse_pacing
 
 __all__ = ["OPENAI", "Handler", "Surface", "endpoint"]
 
@@ -57,6 +58,9 @@ def _overrides(mock: Mock, headers: Headers, incoming: Incoming) -> None:
                 f"X-Mockshot-Seed must fit in a signed 64-bit integer, got {seed}"
             )
     incoming.scenario = headers.get("x-mockshot-scenario")
+    pacing = headers.get("x-mockshot-pacing")
+    if pacing is not None:  # parsed now, so a bad one is refused before anything is spent
+        incoming.pacing = parse_pacing(pacing)
     fault = headers.get("x-mockshot-fault")
     if fault is not None:
         try:
@@ -66,8 +70,10 @@ def _overrides(mock: Mock, headers: Headers, incoming: Incoming) -> None:
 
 
 def neutral_operation(name: str) -> str:
-    """`GET /v1/files/{file_id}` → `files`: the operation names scenario rules use."""
-    return NEUTRAL.get(name) or name.split(" ", 1)[1].split("/")[2]
+    """`GET /v1/files/{file_id}` → `files`: the operation names rules and the journal use."""
+    if name.endswith(("/chat/completions", "/v1/messages")):
+        return "chat"
+    return NEUTRAL.get(name) or name.partition(" ")[2].removeprefix("/v1/").split("/")[0]
 
 
 NEUTRAL = {

@@ -21,7 +21,7 @@ from .faults import Fault
 from .rules import CHAT_OPERATIONS, Probe, Reply, Rule, rule_from_dict
 from .store import Store
 
-__all__ = ["Decision", "Problem", "ScenarioBook", "check_document"]
+__all__ = ["Decision", "Problem", "ScenarioBook", "check_document", "fault_problems"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +79,18 @@ def _rule_validator() -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator({"$ref": "#/$defs/rule", "$defs": schema["$defs"]})
 
 
+@cache
+def _fault_validator() -> jsonschema.Draft202012Validator:
+    schema = scenario_schema()
+    return jsonschema.Draft202012Validator({"$ref": "#/$defs/fault", "$defs": schema["$defs"]})
+
+
+def fault_problems(fault: dict) -> list[str]:
+    """What is wrong with a fault given as a header (`after=abc`, `ms=-1`, `type=5`)."""
+    return [f"{p.where().lstrip('.') or 'fault'}: {p.message}"
+            for p in _schema_problems(fault, _fault_validator())]
+
+
 def _odd_keys(document: object) -> list[Problem]:
     """Mapping keys that are not strings (YAML allows `1:`, `true:`, dates)."""
     out, stack = [], [((), document)]
@@ -110,8 +122,8 @@ def _rule_problems(index: int, rule: dict, names: set[str]) -> list[Problem]:
                 out.append(Problem((*base, "match", key), f"not a valid regex: {exc}"))
     operations = match.get("operation", "chat")
     operations = [operations] if isinstance(operations, str) else operations
-    chat_only = all(op in CHAT_OPERATIONS or op.endswith("/chat/completions")
-                    or op.endswith("/messages") for op in operations)
+    chat_only = all(op in CHAT_OPERATIONS or op.endswith(("/chat/completions", "/v1/messages"))
+                    for op in operations)
     replies = rule["reply"] if isinstance(rule["reply"], list) else [rule["reply"]]
     for at, reply in enumerate(replies):
         where = (*base, "reply", at) if isinstance(rule["reply"], list) else (*base, "reply")
@@ -155,8 +167,14 @@ class ScenarioBook:
 
     def __init__(self, store: Store, strict: bool = False) -> None:
         self.store = store
-        self.strict = strict
+        self._configured_strict = strict
         self._counter = 0
+
+    @property
+    def strict(self) -> bool:
+        """Strict when configured so, or while a loaded document asks for it (cleared
+        with the rules)."""
+        return self._configured_strict or self.store.strict()
 
     def load(self, document: dict, source: str = "") -> list[Rule]:
         """Check and add a scenario document's rules; nothing is added if any is wrong."""
@@ -173,16 +191,12 @@ class ScenarioBook:
             raise ScenarioError(clashes, source)
         self.store.add_rules(rules)
         if document.get("strict"):
-            self.strict = True
+            self.store.set_strict(True)
         return rules
 
     def _name(self, scenario: str) -> str:
         self._counter += 1
         return f"{scenario}#{self._counter}"
-
-    def add(self, rule: Rule) -> Rule:
-        self.store.add_rules([rule])
-        return rule
 
     def decide(self, probe: Probe, scenario: str | None = None) -> Decision | None:
         """The first matching rule's next reply (rules are tried in the order added)."""

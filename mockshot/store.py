@@ -52,7 +52,9 @@ class Store:
 
     def next_ordinal(self, fingerprint: bytes) -> int: ...
 
-    def cached_prefix(self, account: str, prefixes: list[bytes]) -> int: ...
+    def prefix_hits(self, account: str, prefixes: list[bytes]) -> int: ...
+
+    def remember_prefixes(self, account: str, prefixes: list[bytes]) -> None: ...
 
     def journal_append(self, entry: dict) -> None: ...
 
@@ -77,6 +79,10 @@ class Store:
     def remove_rule(self, name: str) -> bool: ...
 
     def clear_rules(self) -> None: ...
+
+    def strict(self) -> bool: ...
+
+    def set_strict(self, strict: bool) -> None: ...
 
 
 class MemoryStore(Store):
@@ -109,6 +115,7 @@ class MemoryStore(Store):
             self._states: dict[str, str] = {}
             if not hasattr(self, "_rules"):
                 self._rules: dict[str, Any] = {}
+                self._strict = False
             self._prefixes: OrderedDict[bytes, None] = OrderedDict()
             self._journal: deque[dict] = deque(maxlen=self._journal_size)
 
@@ -145,21 +152,25 @@ class MemoryStore(Store):
                 self._ordinals.popitem(last=False)
             return ordinal
 
-    def cached_prefix(self, account: str, prefixes: list[bytes]) -> int:
-        """Record the prompt's prefixes; return how many leading ones were seen before."""
+    def prefix_hits(self, account: str, prefixes: list[bytes]) -> int:
+        """How many leading prefixes of this prompt the account sent before (no change)."""
         hits = 0
         with self._lock:
-            for index, digest in enumerate(prefixes):
+            for digest in prefixes:
+                if account.encode() + b"\0" + digest not in self._prefixes:
+                    break
+                hits += 1
+        return hits
+
+    def remember_prefixes(self, account: str, prefixes: list[bytes]) -> None:
+        """Record a served prompt's prefixes (a refused call records nothing)."""
+        with self._lock:
+            for digest in prefixes:
                 key = account.encode() + b"\0" + digest
-                if key in self._prefixes:
-                    self._prefixes.move_to_end(key)
-                    if hits == index:
-                        hits += 1
-                else:
-                    self._prefixes[key] = None
+                self._prefixes[key] = None
+                self._prefixes.move_to_end(key)
             while len(self._prefixes) > self._lru_size:
                 self._prefixes.popitem(last=False)
-        return hits
 
     def count_call(self, operation: str) -> int:
         """This call's ordinal among calls of `operation` since the last reset (1-based)."""
@@ -196,8 +207,7 @@ class MemoryStore(Store):
         """Add (or replace, by name) rules; all or nothing."""
         with self._lock:
             for rule in rules:
-                self._rules.pop(rule.name, None)
-                self._rules[rule.name] = rule
+                self._rules[rule.name] = rule  # a rule replaced by name keeps its place
 
     def remove_rule(self, name: str) -> bool:
         with self._lock:
@@ -208,6 +218,16 @@ class MemoryStore(Store):
         with self._lock:
             self._rules = {}
             self._rule_uses = {}
+            self._strict = False
+
+    def strict(self) -> bool:
+        """Whether a loaded scenario document asked for strict mode."""
+        with self._lock:
+            return self._strict
+
+    def set_strict(self, strict: bool) -> None:
+        with self._lock:
+            self._strict = strict
 
     def journal_append(self, entry: dict[str, Any]) -> None:
         with self._lock:

@@ -21,7 +21,7 @@ from .errors import invalid_request
 from .tokens import Tokenizer
 from .tool_calls import TOOL_CALL_OVERHEAD
 
-__all__ = ["Delta", "Timing", "plan", "schedule", "timing_for"]
+__all__ = ["Delta", "Timing", "parse_pacing", "plan", "schedule", "timing_for"]
 
 MAX_PIECES_PER_CHUNK = 4
 MAX_ARGUMENT_FRAGMENT = 12  # characters of tool-call JSON in one delta
@@ -135,6 +135,18 @@ def schedule(deltas: list[Delta], timing: Timing, rng: random.Random) -> list[fl
     return waits
 
 
+def parse_pacing(value: str) -> dict[str, float]:
+    """`instant` or `ttft_ms=200,tokens_per_second=80,jitter=0.1` (the header's form);
+    raises a 400 that says how to write it."""
+    try:
+        return _parse_pacing(value)
+    except ValueError as exc:
+        raise invalid_request(
+            f"X-Mockshot-Pacing {value!r}: {exc}; use 'instant' or "
+            "'ttft_ms=200,tokens_per_second=80,jitter=0.1'"
+        ) from None
+
+
 def _parse_pacing(value: str) -> dict[str, float]:
     if value.strip().lower() == "instant":
         return {"ttft_ms": 0.0, "tokens_per_second": float("inf")}
@@ -152,19 +164,11 @@ def _parse_pacing(value: str) -> dict[str, float]:
     return out
 
 
-def timing_for(model: ModelSpec, override: str | None, instant: bool) -> Timing:
-    """The model's timing, an `X-Mockshot-Pacing` override (`instant` or
-    `ttft_ms=200,tokens_per_second=80,jitter=0.1`), or instant."""
-    values = {"ttft_ms": model.time_to_first_token_ms,
-              "tokens_per_second": model.tokens_per_second, "jitter": JITTER}
+def timing_for(model: ModelSpec, override: dict | None, instant: bool) -> Timing:
+    """The model's timing, with a request's or scenario's override (parsed pacing
+    values), or instant when pacing is off and nothing asks for it."""
     if instant and not override:
         return INSTANT
-    if override:
-        try:
-            values.update(_parse_pacing(override))
-        except ValueError as exc:
-            raise invalid_request(
-                f"X-Mockshot-Pacing {override!r}: {exc}; use 'instant' or "
-                "'ttft_ms=200,tokens_per_second=80,jitter=0.1'"
-            ) from None
+    values = {"ttft_ms": model.time_to_first_token_ms,
+              "tokens_per_second": model.tokens_per_second, "jitter": JITTER, **(override or {})}
     return Timing(values["ttft_ms"] / 1000, values["tokens_per_second"], values["jitter"])
