@@ -204,6 +204,8 @@ async def put_account(call: Call) -> Response:
     body = fields(await body_of(call), {"cash": "a number", "voucher": "a number"}, ("cash",))
     if body.get("voucher", 0) < 0:
         raise invalid_request("voucher must not be negative (cash may be, for arrears)")
+    if not math.isfinite(float(body["cash"]) + float(body.get("voucher", 0))):
+        raise invalid_request("cash and voucher must add up to a finite amount")
     balance = call.mock.store.set_balance(call.params["key"], float(body["cash"]),
                                           float(body.get("voucher", 0)))
     return json_response(balance.body())

@@ -43,6 +43,7 @@ __all__ = [
     "faulty_frames",
     "paced_stream",
     "plan_stream",
+    "prompt_tokens_of",
     "take_turn",
 ]
 
@@ -87,6 +88,16 @@ def _cached_tokens(mock: Mock, account: str, prefixes: list[bytes], costs: list[
     return tool_tokens + sum(costs[:hits]) if hits else 0
 
 
+def prompt_tokens_of(mock: Mock, model: ModelSpec, messages: list[dict], tools: list[dict],
+                     thinking: object) -> tuple[list[int], int, int]:
+    """Each message's tokens, the tools' tokens and the prompt total: the one count behind
+    usage, the estimate endpoints and the context window."""
+    keep = isinstance(thinking, dict) and thinking.get("keep") == "all"
+    cost = mock.prompt_cost(model)
+    costs, tool_tokens = cost.per_message(messages, keep), cost.tools(tools)
+    return costs, tool_tokens, REPLY_PRIMER + sum(costs) + tool_tokens
+
+
 def build_call(
     mock: Mock,
     incoming: Incoming,
@@ -101,10 +112,7 @@ def build_call(
     """The engine's call for OpenAI-shaped `messages`/`tools` already checked by a surface."""
     mock.check_balance(incoming.account)
     check_media(messages, model, incoming.account, mock.file_lookup)
-    keep = isinstance(thinking, dict) and thinking.get("keep") == "all"
-    cost = mock.prompt_cost(model)
-    costs, tool_tokens = cost.per_message(messages, keep), cost.tools(tools)
-    prompt_tokens = REPLY_PRIMER + sum(costs) + tool_tokens
+    costs, tool_tokens, prompt_tokens = prompt_tokens_of(mock, model, messages, tools, thinking)
     max_tokens = _budget(model, prompt_tokens, explicit_max)
     billed = mock.catalog.route(model, prompt_tokens + max_tokens) if model.routes_to else model
     _check_window(billed, prompt_tokens, explicit_max)

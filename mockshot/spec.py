@@ -96,26 +96,28 @@ def field_path(parts: Any) -> str:
     return text or "body"
 
 
-def _describe(error: Any, root: dict) -> str:
-    path = field_path(error.instance_path)
+def _describe(error: Any, root: dict, prefix: tuple = ()) -> str:
+    """A message that names the field and what was expected. For `oneOf`/`anyOf`, the
+    branch the value was evidently meant for (by its `type` tag, else by its JSON type)
+    is asked what is wrong, as deep as such choices nest."""
+    where = [*prefix, *error.instance_path]
     schema_path = list(error.schema_path)
     if schema_path and schema_path[-1] in ("oneOf", "anyOf"):
         options = _node(root, schema_path)
-        branch = _same_type_branch(options, error.instance, root)
-        if branch is not None:  # one branch has the right type: its error is the useful one
-            inner = next(iter(_compile({**branch, "components": root["components"]})
-                              .iter_errors(error.instance)), None)
+        branch = _intended_branch(options, error.instance, root)
+        if branch is not None:
+            branch_root = {**branch, "components": root["components"]}
+            inner = next(iter(_compile(branch_root).iter_errors(error.instance)), None)
             if inner is not None:
-                where = field_path([*error.instance_path, *inner.instance_path])
-                return f"{where}: {inner.message}"
+                return _describe(inner, branch_root, tuple(where))
         kinds = sorted({_kind(option, root) for option in options})
         shown = json.dumps(error.instance, ensure_ascii=False)[:80]
-        return f"{path}: {shown} is not valid, expected {' or '.join(kinds)}"
+        return f"{field_path(where)}: {shown} is not valid, expected {' or '.join(kinds)}"
     if schema_path and schema_path[-1] == "required":
         missing = _missing(error.message)
         if missing:
-            return f"{field_path([*error.instance_path, missing])}: {error.message}"
-    return f"{path}: {error.message}"
+            return f"{field_path([*where, missing])}: {error.message}"
+    return f"{field_path(where)}: {error.message}"
 
 
 def _missing(message: str) -> str | None:
@@ -128,17 +130,31 @@ _JSON_TYPES = {dict: "object", list: "array", str: "string", bool: "boolean",
                int: "integer", float: "number", type(None): "null"}
 
 
-def _same_type_branch(options: list, instance: Any, root: dict) -> dict | None:
+def _resolved(option: dict, root: dict) -> dict:
+    return _node(root, option["$ref"].lstrip("#/").split("/")) if "$ref" in option else option
+
+
+def _intended_branch(options: list, instance: Any, root: dict) -> dict | None:
+    """The one branch `instance` was meant for: by a matching `type` tag (content parts,
+    tools), else the only branch of its JSON type; None when that is ambiguous."""
+    branches = [_resolved(option, root) for option in options]
+    if isinstance(instance, dict) and "type" in instance:
+        tagged = [b for b in branches
+                  if instance["type"] in _tag_values(b.get("properties", {}).get("type", {}))]
+        if len(tagged) == 1:
+            return tagged[0]
     kind = _JSON_TYPES.get(type(instance))
     matches = []
-    for option in options:
-        resolved = _node(root, option["$ref"].lstrip("#/").split("/")) if "$ref" in option \
-            else option
-        types = resolved.get("type")
+    for branch in branches:
+        types = branch.get("type")
         types = types if isinstance(types, list) else [types]
         if kind in types or (kind == "integer" and "number" in types):
-            matches.append(resolved)
+            matches.append(branch)
     return matches[0] if len(matches) == 1 else None
+
+
+def _tag_values(schema: dict) -> list:
+    return schema.get("enum") or ([schema["const"]] if "const" in schema else [])
 
 
 def _node(root: dict, path: list) -> Any:

@@ -537,7 +537,7 @@ BAD_REQUESTS = {
     "bad block type": ({"messages": [{"role": "user", "content": [
         {"type": "video", "text": "x"}]}]}, "messages[0].content[0].type"),
     "block without its field": ({"messages": [{"role": "user", "content": [
-        {"type": "text"}]}]}, "messages[0].content[0]: \"text\" is a required property"),
+        {"type": "text"}]}]}, "messages[0].content[0].text: \"text\" is a required property"),
     "tool_use from the user": ({"messages": [{"role": "user", "content": [
         {"type": "tool_use", "id": "a", "name": "b", "input": {}}]}]},
         "messages[0].content[0]: a tool_use block is not allowed in a user message"),

@@ -241,3 +241,15 @@ def test_estimate_needs_a_key(http):
                       json={"model": "kimi-k2.6", "messages": HELLO})
     assert reply.status_code == 401
     assert reply.json()["error"]["type"] == "incorrect_api_key_error"
+
+
+def test_the_estimate_counts_tools_as_chat_usage_does(client, http, auth):
+    tools = [{"type": "function", "function": {"name": "get_weather", "parameters": {
+        "type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}}]
+    messages = [{"role": "system", "content": "Be brief."},
+                {"role": "assistant", "content": "Hi."},
+                {"role": "user", "content": "Weather in Paris?"}]
+    estimate = http.post("/v1/tokenizers/estimate-token-count", headers=auth,
+                         json={"model": "kimi-k2.6", "messages": messages, "tools": tools})
+    reply = client.chat.completions.create(model="kimi-k2.6", messages=messages, tools=tools)
+    assert estimate.json()["data"]["total_tokens"] == reply.usage.prompt_tokens

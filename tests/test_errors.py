@@ -231,3 +231,19 @@ def test_a_refused_request_does_not_warm_the_prompt_cache(client, mock):
     reply = client.chat.completions.create(model="kimi-k2.6", messages=HELLO)
     assert "cached_tokens" not in reply.usage.model_extra  # the first call that was served
     assert reply.usage.prompt_tokens_details is None
+
+
+# --- content parts: the error names the part's own field ------------------------------------
+
+
+@pytest.mark.parametrize(("content", "says"), [
+    ([{"type": "text"}], 'messages[0].content[0].text: "text" is a required property'),
+    ([{"type": "image_url", "image_url": {}}],
+     'messages[0].content[0].image_url.url: "url" is a required property'),
+    ([{"type": "text", "text": 5}], "messages[0].content[0].text: 5 is not of type"),
+])
+def test_a_broken_content_part_names_its_own_field(http, auth, content, says):
+    body = {"model": "kimi-k2.6", "messages": [{"role": "user", "content": content}]}
+    reply = http.post(CHAT, json=body, headers=auth)
+    assert reply.status_code == 400
+    assert envelope(reply)["message"].startswith(f"Invalid request: {says}")

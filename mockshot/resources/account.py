@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
+from ..chat import prompt_tokens_of
 from ..chat_rules import check_messages
 from ..errors import invalid_request
 from ..http import json_response
+from ..media import check_media
 from ..mock import Incoming, Mock
 
 __all__ = ["balance", "estimate_token_count", "list_models"]
@@ -31,5 +33,7 @@ async def estimate_token_count(mock: Mock, incoming: Incoming) -> Response:
     if not body["messages"]:
         raise invalid_request("messages must not be empty")
     check_messages(body["messages"], reasoning_required=False)
-    total = mock.prompt_cost(model).messages(body["messages"])
+    check_media(body["messages"], model, incoming.account, mock.file_lookup)
+    tools = body.get("tools") if isinstance(body.get("tools"), list) else []
+    total = prompt_tokens_of(mock, model, body["messages"], tools, body.get("thinking"))[2]
     return json_response({"data": {"total_tokens": total}})

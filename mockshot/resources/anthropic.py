@@ -27,11 +27,20 @@ from starlette.datastructures import Headers
 from starlette.responses import Response
 
 from ..anthropic_format import MESSAGE_STOP, error_body, error_event, message_body, stream_events
-from ..chat import Turn, build_call, faulty_frames, paced_stream, plan_stream, take_turn
-from ..chat_rules import check_chat
+from ..chat import (
+    Turn,
+    build_call,
+    faulty_frames,
+    paced_stream,
+    plan_stream,
+    prompt_tokens_of,
+    take_turn,
+)
+from ..chat_rules import check_chat, check_messages
 from ..engine import ChatCall, Choice
 from ..errors import APIError, invalid_request
 from ..http import json_response
+from ..media import check_media
 from ..mock import Incoming, Mock
 from ..spec import Validator, spec_dir
 from ..sse import EventStream
@@ -216,9 +225,12 @@ async def count_tokens(mock: Mock, incoming: Incoming) -> Response:
     request_validator().check({"max_tokens": 1, **body})  # max_tokens is not needed here
     model = mock.model(body["model"])
     incoming.model = model.id
-    cost = mock.prompt_cost(model)
-    total = cost.messages(openai_messages(body)) + cost.tools(openai_tools(body.get("tools")))
-    return json_response({"input_tokens": total})
+    messages, tools = openai_messages(body), openai_tools(body.get("tools"))
+    if not body["messages"]:
+        raise invalid_request("messages must not be empty")
+    check_messages(messages, reasoning_required=False)
+    check_media(messages, model, incoming.account, mock.file_lookup)
+    return json_response({"input_tokens": prompt_tokens_of(mock, model, messages, tools, None)[2]})
 
 
 async def create_message(mock: Mock, incoming: Incoming) -> Response:
