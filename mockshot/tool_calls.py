@@ -40,7 +40,15 @@ def should_call(tools: list[dict], tool_choice: object, messages: list[dict]) ->
     if tool_choice == "required" or isinstance(tool_choice, dict):
         return True
     last = messages[-1] if messages else {}
-    return last.get("role") == "user"
+    return last.get("role") == "user" and not _returned_media(messages)
+
+
+def _returned_media(messages: list[dict]) -> bool:
+    """A user turn of images only, right after tool results, is those results' payload
+    (the Anthropic surface sends tool-returned images that way): still the tools' turn."""
+    content = messages[-1].get("content")
+    return (len(messages) > 1 and messages[-2].get("role") == "tool"
+            and isinstance(content, list) and all(p.get("type") != "text" for p in content))
 
 
 def _pick(tools: list[dict], tool_choice: object, rng: random.Random) -> list[dict]:

@@ -697,3 +697,25 @@ def test_routes_under_anthropic_answer_in_its_envelope(raw, method, path, status
     assert reply.status_code == status
     assert reply.json()["type"] == "error"
     assert reply.json()["error"]["type"] == kind
+
+
+def test_a_tool_result_may_carry_an_image(claude):
+    """Claude Code returns screenshots as image blocks inside tool_result."""
+    pixel = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\0" * 16).decode()
+    history = [
+        {"role": "user", "content": "Take a screenshot."},
+        {"role": "assistant", "content": [
+            {"type": "thinking", "thinking": "Call the tool.", "signature": "s"},
+            {"type": "tool_use", "id": "screenshot_0", "name": "screenshot", "input": {}}]},
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "screenshot_0",
+                                      "content": [{"type": "text", "text": "Here it is."},
+                                                  {"type": "image", "source": {
+                                                      "type": "base64", "media_type": "image/png",
+                                                      "data": pixel}}]}]}]
+    tools = [{"name": "screenshot", "input_schema": {"type": "object", "properties": {}}}]
+    with_image = ask(claude, messages=history, tools=tools)
+    assert with_image.stop_reason == "end_turn"
+    history[2]["content"][0]["content"] = [{"type": "text", "text": "Here it is."}]
+    without = claude.messages.count_tokens(model="kimi-k2.6", messages=history, tools=tools)
+    assert with_image.usage.input_tokens + (with_image.usage.cache_read_input_tokens or 0) \
+        - without.input_tokens >= 1024  # the image's fixed cost, plus its user turn

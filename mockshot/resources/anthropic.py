@@ -94,7 +94,15 @@ def error_response(error: APIError) -> Response:
 def _text(content: str | list[dict] | None) -> str:
     if content is None or isinstance(content, str):
         return content or ""
-    return "\n".join(block["text"] for block in content)
+    return "\n".join(block["text"] for block in content if block["type"] == "text")
+
+
+def _result_images(blocks: list[dict]) -> list[dict]:
+    """Image blocks inside tool results: a tool message carries text only, so they go on
+    as image parts of the user turn that follows the results."""
+    return [_part(image) for b in blocks if b["type"] == "tool_result"
+            and isinstance(b.get("content"), list)
+            for image in b["content"] if image["type"] == "image"]
 
 
 def _part(block: dict) -> dict:
@@ -117,7 +125,7 @@ def _check_blocks(role: str, blocks: list[dict], index: int) -> None:
 def _user(blocks: list[dict]) -> list[dict]:
     results = [{"role": "tool", "tool_call_id": b["tool_use_id"],
                 "content": _text(b.get("content"))} for b in blocks if b["type"] == "tool_result"]
-    parts = [_part(b) for b in blocks if b["type"] != "tool_result"]
+    parts = _result_images(blocks) + [_part(b) for b in blocks if b["type"] != "tool_result"]
     return results + ([{"role": "user", "content": parts}] if parts or not results else [])
 
 
