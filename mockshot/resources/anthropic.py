@@ -12,7 +12,10 @@ parts with data URLs; assistant `thinking` → `reasoning_content`, `tool_use` �
 formatting, so an echoed call is byte-identical); user `tool_result` → tool messages
 (before the rest of that user turn; `is_error` is accepted and the content passed on as
 it is); a trailing assistant message is a prefill, i.e.
-Moonshot's partial mode. `tool_choice` any → "required", tool → the function form.
+Moonshot's partial mode. Rule errors speak of the converted conversation (positions
+counted with the system prompt as a message, `tool_choice 'required'`), as the real route's
+own message does: it names `reasoning_content`, an OpenAI-side field, so the service
+checks after converting. `tool_choice` any → "required", tool → the function form.
 Sampling fields are checked for Anthropic's range and otherwise ignored: Moonshot rescales
 temperature by 0.6, and on kimi-k2.5/k2.6, whose sampling is fixed, refusing the
 temperature Anthropic clients always send would break them [unknown; chosen].
