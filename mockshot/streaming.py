@@ -53,22 +53,23 @@ class Timing:
 INSTANT = Timing(0.0, float("inf"), 0.0)
 
 
-def _groups(pieces: list[str], rng: random.Random) -> list[list[str]]:
+def _runs(items: list | str, rng: random.Random, most: int) -> list:
+    """`items` cut into consecutive runs of 1..`most` (pieces of text, or characters of
+    tool-call JSON, which may split anywhere)."""
     out, at = [], 0
-    while at < len(pieces):
-        size = 1 + int(rng.random() * MAX_PIECES_PER_CHUNK)
-        out.append(pieces[at : at + size])
+    while at < len(items):
+        size = 1 + int(rng.random() * most)
+        out.append(items[at : at + size])
         at += size
     return out
+
+
+def _groups(pieces: list[str], rng: random.Random) -> list[list[str]]:
+    return _runs(pieces, rng, MAX_PIECES_PER_CHUNK)
 
 
 def _fragments(text: str, rng: random.Random) -> list[str]:
-    out, at = [], 0
-    while at < len(text):
-        size = 1 + int(rng.random() * MAX_ARGUMENT_FRAGMENT)
-        out.append(text[at : at + size])
-        at += size
-    return out
+    return _runs(text, rng, MAX_ARGUMENT_FRAGMENT)
 
 
 def _shares(fragments: list[str], total: int) -> list[int]:
