@@ -12,7 +12,6 @@ import hmac
 import ipaddress
 import logging
 import math
-import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from urllib.parse import parse_qs
@@ -22,8 +21,9 @@ from starlette.responses import Response
 
 from .errors import APIError, invalid_request
 from .http import ClientGone, error_response, json_response, read_body, read_json
+from .journal_view import journal_page
 from .mock import Mock
-from .road import neutral_operation, request_headers
+from .road import request_headers
 from .router import Route
 from .rules import Rule
 from .scenarios import Problem, ScenarioError
@@ -280,101 +280,14 @@ def added(mock: Mock, rules: list[Rule]) -> Response:
 
 # ---- the journal ---------------------------------------------------------------------
 
-SHOWN = ("operation", "account", "model", "status", "seed", "rule", "rule_use", "ordinal",
-         "fault", "chunks_sent", "disconnected", "elapsed_ms", "at", "request")
-FILTERS = ("operation", "status", "model", "account", "rule", "limit", "unmatched")
-
-
-def mask(key: str | None) -> str | None:
-    return key[:6] + "…" if key else key
-
-
-def is_chat(operation: str) -> bool:
-    return neutral_operation(operation) == "chat"
-
-
-def operation_names(operation: str) -> set[str]:
-    """What an `operation` filter may say: the route, or its neutral name (`chat`, ...)."""
-    return {operation, operation.partition(" ")[2], neutral_operation(operation)}
-
-
-def unmatched(entry: dict, rules_exist: bool) -> bool:
-    """A chat call that no rule matched while rules existed. An `unmatched` flag the chat
-    road recorded wins; without one, a call the generator (or strict mode's refusal)
-    answered counts when rules exist now."""
-    if not is_chat(entry.get("operation", "")) or "rule" in entry:
-        return False
-    if "unmatched" in entry:
-        return bool(entry["unmatched"])
-    return rules_exist and ("ordinal" in entry or entry.get("status") == 422)
-
-
-def entry_view(entry: dict, rules_exist: bool) -> dict:
-    shown = {key: entry.get(key) for key in SHOWN}
-    shown["account"] = mask(entry.get("account"))
-    shown["unmatched"] = unmatched(entry, rules_exist)
-    return shown
-
-
-def _flag(name: str, value: str) -> bool:
-    if value.lower() in ("true", "1", "yes"):
-        return True
-    if value.lower() in ("false", "0", "no"):
-        return False
-    raise invalid_request(f"query parameter {name} must be true or false, got {value!r}")
-
-
-def _limit(value: str) -> int:
-    if not (value.isascii() and value.isdigit()) or int(value) < 1:
-        raise invalid_request(f"query parameter limit must be a whole number of at least 1, "
-                              f"got {value!r}")
-    return int(value)
-
-
-def _status_test(value: str) -> Callable[[dict], bool]:
-    if not re.fullmatch(r"[1-5](\d\d|xx)", value.lower()):
-        raise invalid_request(f"query parameter status must be a status code like 429 or a "
-                              f"class like 4xx, got {value!r}")
-    return lambda entry: re.fullmatch(value.lower().replace("x", r"\d"),
-                                      str(entry.get("status"))) is not None
-
-
-def journal_tests(query: dict[str, str], rules_exist: bool) -> list[Callable[[dict], bool]]:
-    """One test per filter in the query; a 400 for an unknown or malformed one."""
-    for name in query:
-        if name not in FILTERS:
-            raise invalid_request(f"unknown query parameter {name!r}; the journal filters "
-                                  f"are {', '.join(FILTERS)}")
-    tests: list[Callable[[dict], bool]] = []
-    if "operation" in query:
-        tests.append(lambda e: query["operation"] in operation_names(e.get("operation", "")))
-    if "status" in query:
-        tests.append(_status_test(query["status"]))
-    for key in ("model", "account", "rule"):
-        if key in query:
-            tests.append(lambda e, key=key: e.get(key) == query[key])
-    if "unmatched" in query:
-        wanted = _flag("unmatched", query["unmatched"])
-        tests.append(lambda e: unmatched(e, rules_exist) == wanted)
-    return tests
-
-
-def journal_page(mock: Mock, query: dict[str, str]) -> Response:
-    """The calls that pass every filter, newest last, at most `limit` (default 100)."""
-    rules_exist = mock.scenarios.has_rules()
-    tests = journal_tests(query, rules_exist)
-    limit = _limit(query.get("limit", "100"))
-    found = [e for e in mock.store.journal() if all(test(e) for test in tests)]
-    return listing([entry_view(e, rules_exist) for e in found[-limit:]])
-
-
 async def journal(call: Call) -> Response:
-    return journal_page(call.mock, call.query)
+    return json_response(journal_page(call.mock.store.journal(), call.query))
 
 
 async def unmatched_calls(call: Call) -> Response:
     """The journal's unmatched chat calls (other filters apply too)."""
-    return journal_page(call.mock, {**call.query, "unmatched": "true"})
+    return json_response(journal_page(call.mock.store.journal(),
+                                      {**call.query, "unmatched": "true"}))
 
 
 # ---- routes --------------------------------------------------------------------------
