@@ -54,9 +54,11 @@ def create_app(settings: Settings | None = None, *, mock: Mock | None = None) ->
         chat_op = neutral_operation(op.name) == "chat"
         run = endpoint(mock, op.name, handler, takes_body, chat=chat_op)
         routes.append(Route(op.method.upper(), op.path, run))
-    for method, path, handler, surface in extra_routes():
+    extras = extra_routes()
+    for method, path, handler, surface in extras:
         name = f"{method} {path}"
         run = endpoint(mock, name, handler, method == "POST", surface,
                        chat=neutral_operation(name) == "chat")
         routes.append(Route(method, path, run))
-    return MockApp(routes, mock, {"/anthropic/": anthropic.error_response})
+    return MockApp(routes, mock, {f"/{path.split('/')[1]}/": surface.render_error
+                                  for _, path, _, surface in extras})

@@ -50,12 +50,11 @@ __all__ = [
 
 @dataclass(slots=True)
 class Turn:
-    """A decided reply: the completion, the generator that continues to draw for it, the
-    fault the renderer still has to apply, and a scenario's pacing."""
+    """A decided reply: the completion, the generator that continues to draw for it, and
+    a scenario's pacing (a fault that fired is `incoming.active_fault`)."""
 
     completion: Completion
     rng: Random
-    fault: Fault | None = None
     pacing: dict | None = None
 
 
@@ -205,31 +204,30 @@ async def take_turn(mock: Mock, incoming: Incoming, call: ChatCall) -> Turn:
             raise unmatched(mock, probe, incoming.scenario)
         rng, ordinal = mock.rng(incoming.seed, "chat", base)
         incoming.journal["ordinal"] = ordinal
-    fault = await fire_fault(mock, incoming, fault_of(decision, incoming.fault), base)
+    await fire_fault(mock, incoming, fault_of(decision, incoming.fault), base)
     reply = decision.reply if decision else None
     if reply is not None and reply.error is not None:
         raise scripted_error(reply.error, incoming, call.model.id)
     script = _script(reply, probe) if reply is not None and reply.scripts_content else None
     completion = complete(call, rng, int(mock.clock.now()), mock.tokenizer, script)
     settle(mock, incoming.account, call, completion)
-    return Turn(completion, rng, fault, reply.pacing if reply else None)
+    return Turn(completion, rng, reply.pacing if reply else None)
 
 
 async def fire_fault(mock: Mock, incoming: Incoming, fault: Fault | None,
-                     base: bytes) -> Fault | None:
+                     base: bytes) -> None:
     """Draw whether `fault` fires (from its own seeded generator, so content never moves),
     and apply what it does before the response; the rest is the renderer's."""
     if fault is None:
-        return None
+        return
     draw = derive_rng(incoming.seed, base, b"fault", str(incoming.journal.get("ordinal",
                       incoming.journal.get("rule_use", 0))).encode())
     if not fault.fires(draw):
-        return None
+        return
     incoming.journal["fault"] = fault.kind
     incoming.active_fault = fault
     await before_response(fault, mock.clock, draw, account=account_label(incoming.account),
                           key=key_id(incoming.account))
-    return fault
 
 
 def scripted_error(error: dict, incoming: Incoming, model: str | None) -> APIError:
@@ -253,9 +251,10 @@ def plan_stream(mock: Mock, incoming: Incoming, call: ChatCall,
     override = incoming.pacing if incoming.pacing is not None else turn.pacing
     timing = streaming.timing_for(call.model, override, not mock.settings.pacing)
     waits = streaming.schedule(deltas, timing, turn.rng)
-    if turn.fault is not None and turn.fault.kind == "slow_first_token":
+    fault = incoming.active_fault
+    if fault is not None and fault.kind == "slow_first_token":
         first = next((i for i, wait in enumerate(waits) if wait), 1 if len(waits) > 1 else 0)
-        waits[first] += turn.fault.ms / 1000
+        waits[first] += fault.ms / 1000
     return deltas, waits
 
 

@@ -248,15 +248,23 @@ def _check_ref(value: Any, _s: dict, path: Path, root: dict) -> None:
         raise MFJSError("root", f"invalid $ref path: {value}")
 
 
-def _resolves(root: dict, ref: str) -> bool:
-    """Whether the local JSON pointer `ref` (`#/$defs/x/...`) names a node of `root`."""
+def pointer(root: Any, ref: str) -> Any:
+    """The node the local JSON pointer `ref` (`#/$defs/x/...`) names; LookupError if none."""
     node: Any = root
     for part in filter(None, ref[1:].split("/")):
         part = part.replace("~1", "/").replace("~0", "~")
         try:
             node = node[int(part)] if isinstance(node, list) else node[part]
         except (KeyError, IndexError, ValueError, TypeError):
-            return False
+            raise LookupError(ref) from None
+    return node
+
+
+def _resolves(root: dict, ref: str) -> bool:
+    try:
+        pointer(root, ref)
+    except LookupError:
+        return False
     return True
 
 

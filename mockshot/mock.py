@@ -14,7 +14,7 @@ from typing import Any
 from . import textgen
 from .catalog import Catalog, ModelSpec, load_catalog
 from .clock import Clock, make_clock
-from .errors import APIError, incorrect_api_key, invalid_authentication, model_not_found
+from .errors import APIError, incorrect_api_key, invalid_authentication, model_not_found, scripted
 from .faults import Fault
 from .scenario_files import read_scenario_file
 from .scenarios import ScenarioBook
@@ -130,12 +130,7 @@ class Mock:
 
     def check_balance(self, account: str) -> None:
         if self.store.balance(account).available <= 0:
-            raise APIError(
-                429,
-                "exceeded_current_quota_error",
-                f"Your account {account_label(account)} is suspended due to insufficient "
-                "balance, please recharge your account or check your plan and billing details",
-            )
+            raise scripted("exceeded_current_quota_error", account=account_label(account))
 
 
 def derive_rng(seed: int, *parts: bytes) -> random.Random:

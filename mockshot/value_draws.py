@@ -15,6 +15,7 @@ from copy import deepcopy
 from typing import Any
 
 from .draw_context import GIVE_UP_AFTER, DrawContext, Path, SchemaGenerationError
+from .mfjs import pointer
 from .number_draws import draw_integer, draw_number
 from .readable_values import singular, some_words, text_for
 from .regex_strings import regex_string
@@ -73,14 +74,10 @@ def _resolve(root: dict, ref: Any, path: Path) -> Any:
     """Local references only (`#`, `#/$defs/x`, `#/definitions/x`, any JSON pointer)."""
     if not isinstance(ref, str) or not ref.startswith("#"):
         raise SchemaGenerationError((*path, "$ref"), f"cannot resolve $ref {ref!r}")
-    node: Any = root
-    for part in filter(None, ref[1:].split("/")):
-        part = part.replace("~1", "/").replace("~0", "~")
-        try:
-            node = node[int(part)] if isinstance(node, list) else node[part]
-        except (KeyError, IndexError, ValueError, TypeError):
-            raise SchemaGenerationError((*path, "$ref"), f"$ref {ref} does not resolve") from None
-    return node
+    try:
+        return pointer(root, ref)
+    except LookupError:
+        raise SchemaGenerationError((*path, "$ref"), f"$ref {ref} does not resolve") from None
 
 
 def _draw_all_of(s: dict, cx: DrawContext, path: Path) -> Any:

@@ -225,7 +225,7 @@ def stream_reply(mock: Mock, incoming: Incoming, call: ChatCall, turn: Turn) -> 
     deltas, waits = plan_stream(mock, incoming, call, turn)
     sequence = stop_sequence(call, turn.completion.choices[0])
     frames = stream_events(turn.completion, deltas, sequence)
-    frames = faulty_frames(turn.fault, frames, error_event, MESSAGE_STOP)
+    frames = faulty_frames(incoming.active_fault, frames, error_event, MESSAGE_STOP)
     return paced_stream(mock, incoming, frames, waits)
 
 

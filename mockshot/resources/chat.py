@@ -70,7 +70,7 @@ def stream_reply(mock: Mock, incoming: Incoming, call: ChatCall, turn: Turn) -> 
     deltas, waits = plan_stream(mock, incoming, call, turn)
     frames = stream_frames(turn.completion, deltas, call.include_usage,
                            mock.settings.system_fingerprint or None)
-    frames = faulty_frames(turn.fault, frames, error_frame, frames[-1])
+    frames = faulty_frames(incoming.active_fault, frames, error_frame, frames[-1])
     return paced_stream(mock, incoming, frames, waits)
 
 
