@@ -73,7 +73,7 @@ def header_config() -> Config:
 def model_config() -> Config:
     """kimi-k2.6 with no header: its time_to_first_token_ms and tokens_per_second as the
     catalog resolves them (family defaults plus the model's overrides)."""
-    from mockshot.catalog import load_catalog
+    from mockshot.engine.catalog import load_catalog
 
     spec = load_catalog().get(MODEL)
     return Config(f"{MODEL} default", None, spec.time_to_first_token_ms, spec.tokens_per_second)
@@ -153,7 +153,7 @@ def plans(args: argparse.Namespace) -> list[tuple[Config, str, int, int]]:
 
 def bench_pacing(args: argparse.Namespace) -> list[Row]:
     """(e): TTFT and tokens/s as a client sees them, against what was configured."""
-    from mockshot.tokens import load_tokenizer
+    from mockshot.engine.tokens import load_tokenizer
 
     section("(e) pacing accuracy: `mockshot serve --clock real`, client-side timing")
     print(f"- header: `X-Mockshot-Pacing: {header_config().header['X-Mockshot-Pacing']}`; "

@@ -1,12 +1,12 @@
 """mockshot: a high-fidelity offline mock of the Moonshot AI (Kimi) platform API."""
 
 from .app import create_app
-from .clock import RealClock, VirtualClock
 from .errors import APIError
 from .mock import Mock
-from .scripting import error, fault, tool_call
+from .scenarios.scripting import error, fault, tool_call
 from .server import ServedMock
 from .settings import Settings
+from .state.clock import RealClock, VirtualClock
 from .transport import async_http_client, http_client
 
 __all__ = [

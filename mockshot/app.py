@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from . import admin
+from .control import api as admin
 from .errors import APIError
 from .mock import Incoming, Mock
-from .resources import account, anthropic, chat
+from .resources import account
 from .road import Handler, Surface, endpoint, neutral_operation
 from .router import MockApp, Route
 from .settings import Settings
+from .surfaces import anthropic_messages as anthropic
+from .surfaces import openai_chat as chat
 
 __all__ = ["create_app"]
 

@@ -56,7 +56,7 @@ def _announce(url: str) -> None:
 
 
 def _check(files: list[str]) -> int:
-    from .scenario_files import check_files
+    from .scenarios.files import check_files
 
     problems = check_files(files)
     for line in problems:
@@ -73,8 +73,8 @@ def _serve(args: dict) -> int:
         print(f"mockshot: {exc}", file=sys.stderr)
         return 2
     logging.basicConfig(level=settings.log_level.upper(), format="%(name)s: %(message)s")
-    from .catalog import CatalogError
-    from .scenario_files import ScenarioFileError
+    from .engine.catalog import CatalogError
+    from .scenarios.files import ScenarioFileError
     from .server import serve
 
     try:

@@ -11,18 +11,18 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import textgen
-from .catalog import Catalog, ModelSpec, load_catalog
-from .clock import Clock, make_clock
+from .engine import textgen
+from .engine.catalog import Catalog, ModelSpec, load_catalog
+from .engine.tokens import PromptCost, load_tokenizer
 from .errors import APIError, incorrect_api_key, invalid_authentication, model_not_found, scripted
-from .faults import Fault
-from .scenario_files import read_scenario_file
-from .scenarios import ScenarioBook
-from .scripting import RuleBuilder
+from .scenarios.book import ScenarioBook
+from .scenarios.faults import Fault
+from .scenarios.files import read_scenario_file
+from .scenarios.scripting import RuleBuilder
 from .settings import Settings
 from .spec import Spec, Validator, load_spec
-from .store import MemoryStore, Store
-from .tokens import PromptCost, load_tokenizer
+from .state.clock import Clock, make_clock
+from .state.store import MemoryStore, Store
 
 __all__ = ["Incoming", "Mock"]
 

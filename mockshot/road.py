@@ -18,15 +18,15 @@ from dataclasses import dataclass
 from starlette.responses import Response
 
 from . import errors
-from .chat import fire_fault, scripted_error
+from .engine.streaming import parse_pacing
 from .errors import APIError
-from .faults import Fault, ResetConnection, parse_fault, truncate
 from .http import ClientGone, JSONReply, error_response, read_json
 from .mock import Incoming, Mock
-from .rules import Probe
-from .scenarios import fault_of
+from .scenarios.book import fault_of
+from .scenarios.faults import Fault, ResetConnection, parse_fault, truncate
+from .scenarios.rules import Probe
 from .settings import fits_seed
-from .streaming import parse_pacing
+from .surfaces.chat import fire_fault, scripted_error
 
 __all__ = ["OPENAI", "Handler", "Surface", "endpoint"]
 

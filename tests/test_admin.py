@@ -6,8 +6,8 @@ import openai
 import pytest
 
 from mockshot import Mock, Settings, create_app, http_client
-from mockshot.admin import is_loopback
-from mockshot.clock import VIRTUAL_EPOCH
+from mockshot.control.api import is_loopback
+from mockshot.state.clock import VIRTUAL_EPOCH
 from mockshot.transport import httpx_module
 
 from .conftest import KEY

@@ -18,10 +18,10 @@ import pytest
 from openapi_spec_validator import validate
 
 from mockshot import Settings, async_http_client, create_app, http_client
-from mockshot.anthropic_format import error_type, tool_input
 from mockshot.errors import APIError
-from mockshot.resources.anthropic import COUNT_PATH, PATH, request_validator
 from mockshot.spec import spec_dir
+from mockshot.surfaces.anthropic_format import error_type, tool_input
+from mockshot.surfaces.anthropic_messages import COUNT_PATH, PATH, request_validator
 from mockshot.transport import httpx_module
 
 from . import spec_check

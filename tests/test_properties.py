@@ -26,8 +26,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from mockshot import Settings, async_http_client, create_app, http_client
-from mockshot.catalog import ModelSpec, load_catalog
-from mockshot.tokens import ApproxTokenizer
+from mockshot.engine.catalog import ModelSpec, load_catalog
+from mockshot.engine.tokens import ApproxTokenizer
 
 from . import spec_check
 

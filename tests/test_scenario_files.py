@@ -20,9 +20,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mockshot import Mock, Settings, cli
-from mockshot.scenario_files import ScenarioFileError, check_files, read_scenario_file
-from mockshot.scenarios import ScenarioBook
-from mockshot.store import MemoryStore
+from mockshot.scenarios.book import ScenarioBook
+from mockshot.scenarios.files import ScenarioFileError, check_files, read_scenario_file
+from mockshot.state.store import MemoryStore
 
 ROOT = Path(__file__).resolve().parent.parent
 READY = sorted(str(p) for p in (ROOT / "scenarios").glob("*.yaml"))

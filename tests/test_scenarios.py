@@ -25,9 +25,9 @@ import pytest
 
 from mockshot import Mock, Settings, create_app, http_client
 from mockshot.mock import account_label
-from mockshot.scenario_files import read_scenario_file
-from mockshot.scenarios import ScenarioBook
-from mockshot.store import MemoryStore
+from mockshot.scenarios.book import ScenarioBook
+from mockshot.scenarios.files import read_scenario_file
+from mockshot.state.store import MemoryStore
 from mockshot.transport import httpx_module
 
 from . import spec_check

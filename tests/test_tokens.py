@@ -21,10 +21,10 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from mockshot import Settings, create_app, http_client
-from mockshot.catalog import load_catalog
+from mockshot.engine.catalog import load_catalog
+from mockshot.engine.textgen import json_object_text, paragraph, words
+from mockshot.engine.tokens import ApproxTokenizer, PromptCost, TiktokenTokenizer, load_tokenizer
 from mockshot.mock import Mock
-from mockshot.textgen import json_object_text, paragraph, words
-from mockshot.tokens import ApproxTokenizer, PromptCost, TiktokenTokenizer, load_tokenizer
 
 TOKENS = ApproxTokenizer()
 TEXT = st.text(st.characters(codec="utf-8"), max_size=200)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from ..chat import prompt_tokens_of
-from ..chat_rules import check_messages
+from ..engine.chat_rules import check_messages
+from ..engine.media import check_media
 from ..errors import invalid_request
 from ..http import json_response
-from ..media import check_media
 from ..mock import Incoming, Mock
+from ..surfaces.chat import prompt_tokens_of
 
 __all__ = ["balance", "estimate_token_count", "list_models"]
 

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
 
-from .draw_context import DrawContext, Path, SchemaGenerationError
-from .readable_values import number_hint
+from .context import DrawContext, Path, SchemaGenerationError
+from .readable import number_hint
 
 __all__ = ["draw_integer", "draw_number"]
 

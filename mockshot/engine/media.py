@@ -12,8 +12,8 @@ import binascii
 import re
 from collections.abc import Callable
 
+from ..errors import APIError, invalid_request
 from .catalog import ModelSpec
-from .errors import APIError, invalid_request
 
 __all__ = ["check_media", "sniff"]
 

@@ -19,7 +19,7 @@ import copy
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .mock import Mock
+    from ..mock import Mock
 
 __all__ = ["RuleBuilder", "error", "fault", "tool_call"]
 

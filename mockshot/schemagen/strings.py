@@ -10,9 +10,9 @@ from __future__ import annotations
 import random
 import re
 
-from .draw_context import DrawContext, Path, SchemaGenerationError
-from .readable_values import FORMATS, some_words, text_for
-from .regex_strings import UnsupportedRegex, regex_string
+from .context import DrawContext, Path, SchemaGenerationError
+from .readable import FORMATS, some_words, text_for
+from .regex import UnsupportedRegex, regex_string
 
 __all__ = ["draw_string"]
 

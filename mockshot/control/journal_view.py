@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from .errors import invalid_request
-from .road import neutral_operation
+from ..errors import invalid_request
+from ..road import neutral_operation
 
 __all__ = ["FILTERS", "journal_page"]
 

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from ..catalog import ModelSpec
-from ..chat import Turn, build_call, faulty_frames, paced_stream, plan_stream, take_turn
-from ..chat_rules import check_chat
-from ..engine import ChatCall
+from ..engine.catalog import ModelSpec
+from ..engine.chat_rules import check_chat
+from ..engine.completion import ChatCall
 from ..errors import invalid_request
 from ..http import json_response
 from ..mock import Incoming, Mock
-from ..openai_format import completion_body, error_frame, stream_frames
-from ..sse import EventStream
+from .chat import Turn, build_call, faulty_frames, paced_stream, plan_stream, take_turn
+from .openai_format import completion_body, error_frame, stream_frames
+from .sse import EventStream
 
 __all__ = ["create_chat_completion", "parse_chat"]
 

@@ -17,11 +17,16 @@ from random import Random
 
 import orjson
 
-from . import streaming
-from .catalog import ModelSpec
-from .engine import ChatCall, Completion, Script, complete
-from .errors import APIError, invalid_request, scripted
-from .faults import (
+from ..engine import streaming
+from ..engine.catalog import ModelSpec
+from ..engine.completion import ChatCall, Completion, Script, complete
+from ..engine.media import check_media
+from ..engine.streaming import Delta
+from ..engine.tokens import REPLY_PRIMER
+from ..errors import APIError, invalid_request, scripted
+from ..mock import Incoming, Mock, account_label, derive_rng, key_id
+from ..scenarios.book import fault_of
+from ..scenarios.faults import (
     STREAM_KINDS,
     Fault,
     apply_stream_fault,
@@ -29,13 +34,8 @@ from .faults import (
     malformed,
     stream_error,
 )
-from .media import check_media
-from .mock import Incoming, Mock, account_label, derive_rng, key_id
-from .rules import Probe, Reply, last_user, render
-from .scenarios import fault_of
+from ..scenarios.rules import Probe, Reply, last_user, render
 from .sse import EventStream
-from .streaming import Delta
-from .tokens import REPLY_PRIMER
 
 __all__ = [
     "Turn",

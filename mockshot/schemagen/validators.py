@@ -14,7 +14,7 @@ from typing import Any
 import jsonschema
 import orjson
 
-from .draw_context import SchemaGenerationError
+from .context import SchemaGenerationError
 
 try:
     import jsonschema_rs

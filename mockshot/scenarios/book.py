@@ -17,9 +17,9 @@ from importlib import resources
 
 import jsonschema
 
+from ..state.store import Store
 from .faults import Fault
 from .rules import CHAT_OPERATIONS, Probe, Reply, Rule, rule_from_dict
-from .store import Store
 
 __all__ = ["Decision", "Problem", "ScenarioBook", "check_document", "fault_problems"]
 

@@ -15,9 +15,9 @@ import random
 from dataclasses import dataclass
 from itertools import zip_longest
 
+from ..errors import invalid_request
 from .catalog import ModelSpec
-from .engine import Choice, Completion
-from .errors import invalid_request
+from .completion import Choice, Completion
 from .tokens import Tokenizer
 from .tool_calls import TOOL_CALL_OVERHEAD
 

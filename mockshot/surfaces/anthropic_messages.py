@@ -29,8 +29,15 @@ from functools import cache
 from starlette.datastructures import Headers
 from starlette.responses import Response
 
-from ..anthropic_format import MESSAGE_STOP, error_body, error_event, message_body, stream_events
-from ..chat import (
+from ..engine.chat_rules import check_chat, check_messages
+from ..engine.completion import ChatCall, Choice
+from ..engine.media import check_media
+from ..errors import APIError, invalid_request
+from ..http import json_response
+from ..mock import Incoming, Mock
+from ..spec import Validator, spec_dir
+from .anthropic_format import MESSAGE_STOP, error_body, error_event, message_body, stream_events
+from .chat import (
     Turn,
     build_call,
     faulty_frames,
@@ -39,14 +46,7 @@ from ..chat import (
     prompt_tokens_of,
     take_turn,
 )
-from ..chat_rules import check_chat, check_messages
-from ..engine import ChatCall, Choice
-from ..errors import APIError, invalid_request
-from ..http import json_response
-from ..media import check_media
-from ..mock import Incoming, Mock
-from ..spec import Validator, spec_dir
-from ..sse import EventStream
+from .sse import EventStream
 
 __all__ = [
     "COUNT_PATH",

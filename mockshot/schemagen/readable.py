@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Callable
 from functools import lru_cache
 
-from .textgen import words
+from ..engine.textgen import words
 
 __all__ = ["FORMATS", "number_hint", "singular", "some_words", "text_for"]
 

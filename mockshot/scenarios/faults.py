@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from .errors import APIError, scripted
+from ..errors import APIError, scripted
 
 __all__ = [
     "Fault",
@@ -124,7 +124,7 @@ def _scalar(raw: str) -> object:
 
 def _check_header_form(data: dict) -> None:
     """A header's fault obeys the same schema as a scenario file's (types and bounds)."""
-    from .scenarios import fault_problems
+    from .book import fault_problems
 
     problems = fault_problems(data)
     if problems:

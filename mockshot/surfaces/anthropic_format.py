@@ -27,9 +27,9 @@ import json
 
 import orjson
 
-from .engine import Choice, Completion, Usage
-from .errors import APIError
-from .streaming import Delta
+from ..engine.completion import Choice, Completion, Usage
+from ..engine.streaming import Delta
+from ..errors import APIError
 
 __all__ = [
     "ERROR_TYPES",

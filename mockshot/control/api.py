@@ -19,14 +19,14 @@ from urllib.parse import parse_qs
 import yaml
 from starlette.responses import Response
 
-from .errors import APIError, invalid_request
-from .http import ClientGone, error_response, json_response, read_body, read_json
+from ..errors import APIError, invalid_request
+from ..http import ClientGone, error_response, json_response, read_body, read_json
+from ..mock import Mock
+from ..road import request_headers
+from ..router import Route
+from ..scenarios.book import Problem, ScenarioError
+from ..scenarios.rules import Rule
 from .journal_view import journal_page
-from .mock import Mock
-from .road import request_headers
-from .router import Route
-from .rules import Rule
-from .scenarios import Problem, ScenarioError
 
 __all__ = ["routes"]
 

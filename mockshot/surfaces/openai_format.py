@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import orjson
 
-from .engine import Choice, Completion, ToolCall, Usage
-from .errors import APIError
-from .streaming import Delta
+from ..engine.completion import Choice, Completion, ToolCall, Usage
+from ..engine.streaming import Delta
+from ..errors import APIError
 
 __all__ = ["completion_body", "error_frame", "stream_frames", "usage_body"]
 

@@ -14,14 +14,14 @@ from collections.abc import Callable
 from copy import deepcopy
 from typing import Any
 
-from .draw_context import GIVE_UP_AFTER, DrawContext, Path, SchemaGenerationError
+from .context import GIVE_UP_AFTER, DrawContext, Path, SchemaGenerationError
+from .merge import merge
 from .mfjs import pointer
-from .number_draws import draw_integer, draw_number
-from .readable_values import singular, some_words, text_for
-from .regex_strings import regex_string
-from .schema_merge import merge
-from .schema_validators import json_key, sub_validator
-from .string_draws import draw_string
+from .numbers import draw_integer, draw_number
+from .readable import singular, some_words, text_for
+from .regex import regex_string
+from .strings import draw_string
+from .validators import json_key, sub_validator
 
 __all__ = ["draw"]
 

@@ -21,11 +21,11 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from .draw_context import DrawContext, SchemaGenerationError
-from .errors import invalid_request
+from ..errors import invalid_request
+from .context import DrawContext, SchemaGenerationError
 from .mfjs import MFJSError, check_mfjs, mfjs_message
-from .schema_validators import explain, validator_for
-from .value_draws import draw
+from .validators import explain, validator_for
+from .values import draw
 
 __all__ = [
     "MFJSError",
