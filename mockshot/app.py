@@ -11,7 +11,8 @@ from starlette.responses import Response
 
 from .control import api as admin
 from .errors import APIError
-from .mock import Incoming, Mock
+from .incoming import Incoming
+from .mock import Mock
 from .resources import account
 from .road import Handler, Surface, endpoint, neutral_operation
 from .router import MockApp, Route

@@ -7,6 +7,7 @@ The surfaces render it: the OpenAI-compatible one as `{"error": {"message", "typ
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 
 import orjson
@@ -105,3 +106,16 @@ def scripted(kind: str, status: int | None = None, message: str | None = None,
 class _Fill(dict):
     def __missing__(self, key: str) -> str:
         return "{" + key + "}"
+
+
+# Labels the service's messages carry for the caller (never the key itself).
+
+
+def account_label(key: str) -> str:
+    """An org-style label for messages: a stable short hash, never the key itself."""
+    return "org-" + hashlib.blake2b(key.encode(), digest_size=8).hexdigest()
+
+
+def key_id(key: str) -> str:
+    """A key id for messages, like the service's `cak-…` (never the key itself)."""
+    return "cak-" + hashlib.blake2b(b"key" + key.encode(), digest_size=6).hexdigest()

@@ -6,17 +6,22 @@ any number of mocks can live in one process (parallel test workers, parallel ser
 
 from __future__ import annotations
 
-import hashlib
 import random
-from dataclasses import dataclass, field
 from typing import Any
 
 from .engine import textgen
 from .engine.catalog import Catalog, ModelSpec, load_catalog
+from .engine.seeding import derive_rng
 from .engine.tokens import PromptCost, load_tokenizer
-from .errors import APIError, incorrect_api_key, invalid_authentication, model_not_found, scripted
+from .errors import (
+    APIError,
+    account_label,
+    incorrect_api_key,
+    invalid_authentication,
+    model_not_found,
+    scripted,
+)
 from .scenarios.book import ScenarioBook
-from .scenarios.faults import Fault
 from .scenarios.files import read_scenario_file
 from .scenarios.scripting import RuleBuilder
 from .settings import Settings
@@ -24,27 +29,7 @@ from .spec import Spec, Validator, load_spec
 from .state.clock import Clock, make_clock
 from .state.store import MemoryStore, Store
 
-__all__ = ["Incoming", "Mock"]
-
-
-@dataclass(slots=True)
-class Incoming:
-    """A request on the road: who sent it, what it asks, and its per-request overrides."""
-
-    operation: str
-    account: str
-    surface: str = "openai"
-    body: Any = None
-    path_params: dict[str, str] = field(default_factory=dict)
-    query: str = ""
-    headers: Any = None
-    seed: int = 0
-    scenario: str | None = None  # X-Mockshot-Scenario: only this scenario's rules
-    fault: Fault | None = None  # X-Mockshot-Fault: this call's fault
-    pacing: dict | None = None  # X-Mockshot-Pacing, parsed
-    active_fault: Fault | None = None  # the fault that fired, for the renderer
-    model: str | None = None  # for the journal
-    journal: dict[str, Any] = field(default_factory=dict)
+__all__ = ["Mock"]
 
 
 class Mock:
@@ -75,7 +60,8 @@ class Mock:
         """Script replies: `mock.on(contains="weather").reply(...)`; `match` takes the
         scenario file's match keys (operation, model, contains, regex, tool, nth, state...)."""
         self._rules_made += 1
-        return RuleBuilder(self, scenario, name or f"{scenario}:on#{self._rules_made}", match)
+        name = name or f"{scenario}:on#{self._rules_made}"
+        return RuleBuilder(self.scenarios, scenario, name, match)
 
     def reset(self, keep_accounts: bool = False, keep_rules: bool = True) -> None:
         """Forget progress: journal, call counts, rule uses, scenario states, prompt cache
@@ -131,20 +117,3 @@ class Mock:
     def check_balance(self, account: str) -> None:
         if self.store.balance(account).available <= 0:
             raise scripted("exceeded_current_quota_error", account=account_label(account))
-
-
-def derive_rng(seed: int, *parts: bytes) -> random.Random:
-    """A generator fixed by the seed and `parts` alone (the call, a rule, a use index)."""
-    digest = hashlib.blake2b(seed.to_bytes(8, "little", signed=True) + b"\0".join(parts),
-                             digest_size=16).digest()
-    return random.Random(int.from_bytes(digest, "little"))
-
-
-def account_label(key: str) -> str:
-    """An org-style label for messages: a stable short hash, never the key itself."""
-    return "org-" + hashlib.blake2b(key.encode(), digest_size=8).hexdigest()
-
-
-def key_id(key: str) -> str:
-    """A key id for messages, like the service's `cak-…` (never the key itself)."""
-    return "cak-" + hashlib.blake2b(b"key" + key.encode(), digest_size=6).hexdigest()

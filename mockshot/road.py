@@ -17,16 +17,15 @@ from dataclasses import dataclass
 
 from starlette.responses import Response
 
-from . import errors
-from .engine.streaming import parse_pacing
 from .errors import APIError
 from .http import ClientGone, JSONReply, error_response, read_json
-from .mock import Incoming, Mock
+from .incoming import Incoming
+from .mock import Mock
 from .scenarios.book import fault_of
-from .scenarios.faults import Fault, ResetConnection, parse_fault, truncate
+from .scenarios.faults import Fault, ResetConnection, truncate
+from .scenarios.firing import fire_fault, scripted_error
 from .scenarios.rules import Probe
-from .settings import fits_seed
-from .surfaces.chat import fire_fault, scripted_error
+from .steering import steer
 
 __all__ = ["OPENAI", "Handler", "Surface", "endpoint"]
 
@@ -40,33 +39,6 @@ Headers = dict[str, str]
 def request_headers(scope: dict) -> Headers:
     """The request's headers as a plain dict, names lower-case (last value wins)."""
     return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-
-
-def _overrides(mock: Mock, headers: Headers, incoming: Incoming) -> None:
-    """Per-request steering headers: X-Mockshot-Seed, -Scenario and -Fault."""
-    seed = headers.get("x-mockshot-seed")
-    incoming.seed = mock.settings.seed
-    if seed is not None:
-        try:
-            incoming.seed = int(seed)
-        except ValueError:
-            raise errors.invalid_request(
-                f"X-Mockshot-Seed must be an integer, got {seed!r}"
-            ) from None
-        if not fits_seed(incoming.seed):
-            raise errors.invalid_request(
-                f"X-Mockshot-Seed must fit in a signed 64-bit integer, got {seed}"
-            )
-    incoming.scenario = headers.get("x-mockshot-scenario")
-    pacing = headers.get("x-mockshot-pacing")
-    if pacing is not None:  # parsed now, so a bad one is refused before anything is spent
-        incoming.pacing = parse_pacing(pacing)
-    fault = headers.get("x-mockshot-fault")
-    if fault is not None:
-        try:
-            incoming.fault = parse_fault(fault)
-        except (ValueError, TypeError) as exc:
-            raise errors.invalid_request(f"X-Mockshot-Fault {fault!r}: {exc}") from None
 
 
 def neutral_operation(name: str) -> str:
@@ -96,7 +68,7 @@ async def scripted_step(mock: Mock, incoming: Incoming) -> None:
     if decision is not None:
         incoming.journal.update(rule=decision.rule.name, rule_use=decision.use)
     base = incoming.operation.encode() + str(probe.nth).encode()
-    await fire_fault(mock, incoming, fault_of(decision, incoming.fault), base)
+    await fire_fault(mock.clock, incoming, fault_of(decision, incoming.fault), base)
     if decision is not None and decision.reply.error is not None:
         raise scripted_error(decision.reply.error, incoming, None)
 
@@ -125,7 +97,7 @@ def endpoint(mock: Mock, name: str, handler: Handler, takes_body: bool,
         try:
             headers = incoming.headers = request_headers(scope)
             incoming.account = mock.authenticate(surface.credentials(headers))
-            _overrides(mock, headers, incoming)
+            steer(mock.settings.seed, headers, incoming)
             incoming.path_params = path_params
             incoming.query = scope.get("query_string", b"").decode("latin-1")
             if takes_body:

@@ -24,7 +24,7 @@ import openai._base_client
 import pytest
 
 from mockshot import Mock, Settings, create_app, http_client
-from mockshot.mock import account_label
+from mockshot.errors import account_label
 from mockshot.scenarios.book import ScenarioBook
 from mockshot.scenarios.files import read_scenario_file
 from mockshot.state.store import MemoryStore

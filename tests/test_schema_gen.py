@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mockshot.errors import invalid_request
-from mockshot.schemagen.generate import (
+from mockshot.schemagen import (
     MFJSError,
     SchemaGenerationError,
     check_mfjs,

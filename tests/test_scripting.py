@@ -13,7 +13,7 @@ import openai
 import pytest
 
 from mockshot import Mock, Settings, create_app, error, fault, http_client, tool_call
-from mockshot.scenarios.book import ScenarioError
+from mockshot.scenarios.checks import ScenarioError
 
 KEY = "sk-test"
 WEATHER = {"type": "function", "function": {"name": "get_weather", "parameters": {

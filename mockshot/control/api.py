@@ -24,7 +24,7 @@ from ..http import ClientGone, error_response, json_response, read_body, read_js
 from ..mock import Mock
 from ..road import request_headers
 from ..router import Route
-from ..scenarios.book import Problem, ScenarioError
+from ..scenarios.checks import Problem, ScenarioError
 from ..scenarios.rules import Rule
 from .journal_view import journal_page
 

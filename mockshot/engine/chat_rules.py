@@ -8,7 +8,7 @@ is not. They run after the schema check, so fields have the right types here.
 from __future__ import annotations
 
 from ..errors import invalid_request
-from ..schemagen.generate import MFJSError, check_mfjs, mfjs_message
+from ..schemagen import MFJSError, check_mfjs, mfjs_message
 from .catalog import ModelSpec
 
 __all__ = ["check_chat", "check_messages", "thinking_enabled"]

@@ -12,9 +12,9 @@ import json
 import random
 from dataclasses import dataclass, field
 
-from ..schemagen.generate import satisfy
 from . import textgen
 from .catalog import ModelSpec
+from .schema_values import satisfy
 from .tokens import Tokenizer
 from .tool_calls import (
     TOOL_CALL_OVERHEAD,

@@ -10,18 +10,16 @@ completion was generated, so they never change its content.
 
 from __future__ import annotations
 
-import math
 import random
 from dataclasses import dataclass
 from itertools import zip_longest
 
-from ..errors import invalid_request
 from .catalog import ModelSpec
 from .completion import Choice, Completion
 from .tokens import Tokenizer
 from .tool_calls import TOOL_CALL_OVERHEAD
 
-__all__ = ["Delta", "Timing", "parse_pacing", "plan", "schedule", "timing_for"]
+__all__ = ["Delta", "Timing", "plan", "schedule", "timing_for"]
 
 MAX_PIECES_PER_CHUNK = 4
 MAX_ARGUMENT_FRAGMENT = 12  # characters of tool-call JSON in one delta
@@ -134,35 +132,6 @@ def schedule(deltas: list[Delta], timing: Timing, rng: random.Random) -> list[fl
         else:
             waits.append(delta.tokens / timing.tokens_per_second * jitter)
     return waits
-
-
-def parse_pacing(value: str) -> dict[str, float]:
-    """`instant` or `ttft_ms=200,tokens_per_second=80,jitter=0.1` (the header's form);
-    raises a 400 that says how to write it."""
-    try:
-        return _parse_pacing(value)
-    except ValueError as exc:
-        raise invalid_request(
-            f"X-Mockshot-Pacing {value!r}: {exc}; use 'instant' or "
-            "'ttft_ms=200,tokens_per_second=80,jitter=0.1'"
-        ) from None
-
-
-def _parse_pacing(value: str) -> dict[str, float]:
-    if value.strip().lower() == "instant":
-        return {"ttft_ms": 0.0, "tokens_per_second": float("inf")}
-    out: dict[str, float] = {}
-    for part in value.split(","):
-        key, _, number = part.partition("=")
-        key = key.strip().lower()
-        if key not in ("ttft_ms", "tokens_per_second", "jitter"):
-            raise ValueError(f"unknown key {key!r}")
-        out[key] = float(number)
-        if not math.isfinite(out[key]) or out[key] < 0 or (
-            key == "tokens_per_second" and out[key] == 0
-        ):
-            raise ValueError(f"{key} must be a finite, positive number")
-    return out
 
 
 def timing_for(model: ModelSpec, override: dict | None, instant: bool) -> Timing:

@@ -14,16 +14,11 @@ from functools import cache
 
 import orjson
 
+from ..vocabulary import words
+
 __all__ = ["json_object_text", "paragraph", "words"]
 
 TOPICS = ("summary", "answer", "detail", "reason", "note", "example", "status", "result")
-
-
-@cache
-def words() -> tuple[str, ...]:
-    from faker.providers.lorem.en_US import Provider
-
-    return tuple(w for w in Provider.word_list if w.isalpha() and w.isascii() and len(w) <= 8)
 
 
 def sentence(rng: random.Random, length: int, first: bool) -> list[str]:

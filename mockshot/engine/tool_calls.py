@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import random
 
-from ..schemagen.generate import satisfy
+from .schema_values import satisfy
 from .tokens import Tokenizer
 
 __all__ = [

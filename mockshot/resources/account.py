@@ -8,7 +8,8 @@ from ..engine.chat_rules import check_messages
 from ..engine.media import check_media
 from ..errors import invalid_request
 from ..http import json_response
-from ..mock import Incoming, Mock
+from ..incoming import Incoming
+from ..mock import Mock
 from ..surfaces.chat import prompt_tokens_of
 
 __all__ = ["balance", "estimate_token_count", "list_models"]

@@ -11,6 +11,7 @@ import random
 from dataclasses import dataclass
 
 from ..errors import APIError, scripted
+from .checks import fault_problems
 
 __all__ = [
     "Fault",
@@ -124,8 +125,6 @@ def _scalar(raw: str) -> object:
 
 def _check_header_form(data: dict) -> None:
     """A header's fault obeys the same schema as a scenario file's (types and bounds)."""
-    from .book import fault_problems
-
     problems = fault_problems(data)
     if problems:
         raise ValueError("; ".join(problems))

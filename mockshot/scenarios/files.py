@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from .book import Problem, check_document
+from .checks import Problem, check_document
 
 __all__ = ["ScenarioFileError", "check_files", "read_scenario_file"]
 

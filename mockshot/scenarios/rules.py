@@ -28,7 +28,6 @@ __all__ = [
 ]
 
 START_STATE = "started"
-CHAT_OPERATIONS = ("chat", "chat.openai", "chat.anthropic")
 
 
 @dataclass(slots=True)

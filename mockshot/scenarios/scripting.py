@@ -19,7 +19,7 @@ import copy
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ..mock import Mock
+    from .book import ScenarioBook
 
 __all__ = ["RuleBuilder", "error", "fault", "tool_call"]
 
@@ -68,10 +68,10 @@ def _merge(parts: tuple[Any, ...], extra: dict) -> dict:
 
 
 class RuleBuilder:
-    """One rule under construction; each call re-registers it (by name) in the mock."""
+    """One rule under construction; each call re-registers it (by name) in the book."""
 
-    def __init__(self, mock: Mock, scenario: str, name: str, match: dict) -> None:
-        self._mock = mock
+    def __init__(self, book: ScenarioBook, scenario: str, name: str, match: dict) -> None:
+        self._book = book
         self._scenario = scenario
         self.name = name
         self._rule: dict[str, Any] = {"name": name, "match": match}
@@ -103,9 +103,9 @@ class RuleBuilder:
     @property
     def calls(self) -> int:
         """How many calls this rule has answered."""
-        return self._mock.store.rule_uses(self.name)
+        return self._book.store.rule_uses(self.name)
 
     def _commit(self) -> RuleBuilder:
         if "reply" in self._rule:
-            self._mock.scenarios.load({"scenario": self._scenario, "rules": [self._rule]})
+            self._book.load({"scenario": self._scenario, "rules": [self._rule]})
         return self

@@ -12,8 +12,8 @@ This module is the front door; the work is done by the modules behind it:
 `string_draws` draw the leaves, `schema_merge` reads `allOf`, `schema_validators` judges the
 results, and `draw_context` holds what they share.
 
-The Moonshot Flavored JSON Schema check lives in `mfjs` and is re-exported here, so callers
-import both halves from one place.
+The Moonshot Flavored JSON Schema check lives in `mfjs`; the package's `__init__` exports
+both halves.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from ..errors import invalid_request
 from .context import DrawContext, SchemaGenerationError
 from .mfjs import MFJSError, check_mfjs, mfjs_message
 from .validators import explain, validator_for
@@ -33,22 +32,9 @@ __all__ = [
     "check_mfjs",
     "generate",
     "mfjs_message",
-    "satisfy",
 ]
 
 ATTEMPTS = 25  # whole-value redraws before giving up
-
-
-def satisfy(schema: dict, rng: random.Random, where: str) -> Any:
-    """`generate`, with a schema no value can meet reported as the client's 400 (in the
-    shape of the service's schema errors) rather than as mockshot's 500."""
-    try:
-        return generate(schema, rng)
-    except SchemaGenerationError as exc:
-        raise invalid_request(
-            f"{where} is not a valid moonshot flavored json schema, details: "
-            f"<At path '{exc.path}': {exc.reason}>"
-        ) from None
 
 
 def generate(schema: dict, rng: random.Random, *, attempts: int = ATTEMPTS) -> Any:

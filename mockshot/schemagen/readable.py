@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Callable
 from functools import lru_cache
 
-from ..engine.textgen import words
+from ..vocabulary import words
 
 __all__ = ["FORMATS", "number_hint", "singular", "some_words", "text_for"]
 

@@ -34,7 +34,8 @@ from ..engine.completion import ChatCall, Choice
 from ..engine.media import check_media
 from ..errors import APIError, invalid_request
 from ..http import json_response
-from ..mock import Incoming, Mock
+from ..incoming import Incoming
+from ..mock import Mock
 from ..spec import Validator, spec_dir
 from .anthropic_format import MESSAGE_STOP, error_body, error_event, message_body, stream_events
 from .chat import (

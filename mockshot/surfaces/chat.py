@@ -21,19 +21,21 @@ from ..engine import streaming
 from ..engine.catalog import ModelSpec
 from ..engine.completion import ChatCall, Completion, Script, complete
 from ..engine.media import check_media
+from ..engine.seeding import derive_rng
 from ..engine.streaming import Delta
 from ..engine.tokens import REPLY_PRIMER
-from ..errors import APIError, invalid_request, scripted
-from ..mock import Incoming, Mock, account_label, derive_rng, key_id
+from ..errors import APIError, invalid_request
+from ..incoming import Incoming
+from ..mock import Mock
 from ..scenarios.book import fault_of
 from ..scenarios.faults import (
     STREAM_KINDS,
     Fault,
     apply_stream_fault,
-    before_response,
     malformed,
     stream_error,
 )
+from ..scenarios.firing import fire_fault, scripted_error
 from ..scenarios.rules import Probe, Reply, last_user, render
 from .sse import EventStream
 
@@ -204,7 +206,7 @@ async def take_turn(mock: Mock, incoming: Incoming, call: ChatCall) -> Turn:
             raise unmatched(mock, probe, incoming.scenario)
         rng, ordinal = mock.rng(incoming.seed, "chat", base)
         incoming.journal["ordinal"] = ordinal
-    await fire_fault(mock, incoming, fault_of(decision, incoming.fault), base)
+    await fire_fault(mock.clock, incoming, fault_of(decision, incoming.fault), base)
     reply = decision.reply if decision else None
     if reply is not None and reply.error is not None:
         raise scripted_error(reply.error, incoming, call.model.id)
@@ -212,28 +214,6 @@ async def take_turn(mock: Mock, incoming: Incoming, call: ChatCall) -> Turn:
     completion = complete(call, rng, int(mock.clock.now()), mock.tokenizer, script)
     settle(mock, incoming.account, call, completion)
     return Turn(completion, rng, reply.pacing if reply else None)
-
-
-async def fire_fault(mock: Mock, incoming: Incoming, fault: Fault | None,
-                     base: bytes) -> None:
-    """Draw whether `fault` fires (from its own seeded generator, so content never moves),
-    and apply what it does before the response; the rest is the renderer's."""
-    if fault is None:
-        return
-    draw = derive_rng(incoming.seed, base, b"fault", str(incoming.journal.get("ordinal",
-                      incoming.journal.get("rule_use", 0))).encode())
-    if not fault.fires(draw):
-        return
-    incoming.journal["fault"] = fault.kind
-    incoming.active_fault = fault
-    await before_response(fault, mock.clock, draw, account=account_label(incoming.account),
-                          key=key_id(incoming.account))
-
-
-def scripted_error(error: dict, incoming: Incoming, model: str | None) -> APIError:
-    return scripted(error["type"], error.get("status"), error.get("message"),
-                    error.get("retry_after"), account=account_label(incoming.account),
-                    key=key_id(incoming.account), model=model or "")
 
 
 def unmatched(mock: Mock, probe: Probe, scenario: str | None) -> APIError:

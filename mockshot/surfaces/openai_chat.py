@@ -14,7 +14,8 @@ from ..engine.chat_rules import check_chat
 from ..engine.completion import ChatCall
 from ..errors import invalid_request
 from ..http import json_response
-from ..mock import Incoming, Mock
+from ..incoming import Incoming
+from ..mock import Mock
 from .chat import Turn, build_call, faulty_frames, paced_stream, plan_stream, take_turn
 from .openai_format import completion_body, error_frame, stream_frames
 from .sse import EventStream
