@@ -43,7 +43,7 @@ def test_a_scripted_refusal_does_not_warm_the_prompt_cache(raw, mock):
 @pytest.mark.parametrize(("fault", "says"), [
     ("latency:ms=abc", "ms: 'abc' is not of type 'number'"),
     ("stream_cut:after=-1", "after: -1 is less than the minimum of 0"),
-    ("error_frame:type=5", "type: 5 is not of type 'string'"),
+    ("error_frame:type=5", "type: 5 is not one of ['invalid_request_error'"),
     ("truncated_body:bytes=lots", "bytes: 'lots' is not of type 'integer'"),
 ])
 def test_a_fault_header_is_checked_like_a_scenario_file(raw, fault, says):

@@ -8,24 +8,28 @@ when one is configured. Admin calls are not journaled: the journal is for API ca
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import ipaddress
 import logging
 import math
+import threading
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import parse_qs
 
 import yaml
 from starlette.responses import Response
 
-from ..errors import APIError, invalid_request
+from ..errors import APIError, clip, invalid_request
 from ..http import ClientGone, error_response, json_response, read_body, read_json
 from ..mock import Mock
 from ..road import request_headers
 from ..router import Route
 from ..scenarios.checks import Problem, ScenarioError
+from ..scenarios.documents import parse_yaml
 from ..scenarios.rules import Rule
+from ..state.clock import LATEST_TIME
 from .journal_view import journal_page
 
 __all__ = ["routes"]
@@ -34,18 +38,19 @@ log = logging.getLogger("mockshot")
 
 PREFIX = "/_mockshot"
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml")
-LATEST_TIME = 253402300799.0  # 9999-12-31T23:59:59Z: later times break date formatting
 
 
 @dataclass(slots=True)
 class Call:
-    """One admin request: the mock it steers and what the client sent."""
+    """One admin request: the mock it steers and what the client sent; `loading` is held
+    while a document is checked and added (one at a time, off the event loop)."""
 
     mock: Mock
     headers: dict[str, str]
     params: dict[str, str]
     query: dict[str, str]
     receive: Callable
+    loading: threading.Lock = field(default_factory=threading.Lock)
 
 
 AdminHandler = Callable[[Call], Awaitable[Response]]
@@ -59,7 +64,7 @@ async def body_of(call: Call, optional: bool = False) -> dict:
     if optional and not raw.strip():
         return {}
     if _media(call.headers) in YAML_TYPES:
-        return _yaml(raw)
+        return await asyncio.to_thread(_yaml, raw)  # pure-Python YAML: off the loop
 
     async def replay() -> dict:
         return {"type": "http.request", "body": raw, "more_body": False}
@@ -73,7 +78,7 @@ def _media(headers: dict[str, str]) -> str:
 
 def _yaml(raw: bytes) -> dict:
     try:
-        data = yaml.safe_load(raw.decode("utf-8"))
+        data = parse_yaml(raw.decode("utf-8"))[0]
     except UnicodeDecodeError as exc:
         raise invalid_request(f"the request body is not valid UTF-8 (byte {exc.start})") from None
     except yaml.YAMLError as exc:
@@ -105,13 +110,14 @@ def fields(body: dict, expected: dict[str, str], required: tuple[str, ...] = ())
     """`body`, once every field is known and of its kind; a 400 naming the field if not."""
     for name in body:
         if name not in expected:
-            raise invalid_request(f"unknown field {name!r}; expected {', '.join(expected)}")
+            raise invalid_request(f"unknown field {clip(repr(name), 100)}; expected "
+                                  f"{', '.join(expected)}")
     for name in required:
         if name not in body:
             raise invalid_request(f"{name} is required")
     for name, kind in expected.items():
         if name in body and not KINDS[kind](body[name]):
-            raise invalid_request(f"{name} must be {kind}, got {body[name]!r}")
+            raise invalid_request(f"{name} must be {kind}, got {clip(repr(body[name]), 100)}")
     return body
 
 
@@ -225,7 +231,11 @@ def find_rule(mock: Mock, name: str) -> Rule:
     for rule in mock.store.rules():
         if rule.name == name:
             return rule
-    raise APIError(404, "resource_not_found_error", f"no rule is named {name!r}")
+    raise no_rule(name)
+
+
+def no_rule(name: str) -> APIError:
+    return APIError(404, "resource_not_found_error", f"no rule is named {clip(repr(name), 100)}")
 
 
 async def list_rules(call: Call) -> Response:
@@ -239,7 +249,7 @@ async def get_rule(call: Call) -> Response:
 async def delete_rule(call: Call) -> Response:
     name = call.params["name"]
     if not call.mock.store.remove_rule(name):
-        raise APIError(404, "resource_not_found_error", f"no rule is named {name!r}")
+        raise no_rule(name)
     return json_response({"name": name, "deleted": True})
 
 
@@ -249,33 +259,43 @@ async def clear_rules(call: Call) -> Response:
     return json_response({"deleted": count})
 
 
-def load(mock: Mock, document: dict, single: bool = False) -> list[Rule]:
-    """Add a document's rules, all or nothing; a 400 listing every problem and its path
-    (relative to the posted rule when one rule was posted)."""
+async def load(call: Call, document: dict, single: bool = False) -> tuple[list[Rule], bool]:
+    """Add a document's rules, all or nothing, and whether any is new (not a replacement
+    by name); a 400 listing every problem and its path (relative to the posted rule when
+    one rule was posted). Checking a large document takes a while, so it runs in a worker
+    thread and the loop goes on answering everyone else."""
     try:
-        return mock.scenarios.load(document)
+        return await asyncio.to_thread(_load, call, document)
     except ScenarioError as exc:
         problems = [Problem(p.path[2:], p.message) if single else p for p in exc.problems]
         raise invalid_request("invalid scenario: " + "; ".join(
             f"{p.where()}: {p.message}" for p in problems)) from None
 
 
+def _load(call: Call, document: dict) -> tuple[list[Rule], bool]:
+    with call.loading:
+        before = {rule.name for rule in call.mock.store.rules()}
+        rules = call.mock.scenarios.load(document)
+        return rules, any(rule.name not in before for rule in rules)
+
+
 async def add_rules(call: Call) -> Response:
-    """One rule in the scenario-file form, or a whole document (`{"rules": [...]}`)."""
+    """One rule in the scenario-file form, or a whole document (`{"rules": [...]}`):
+    201 when a rule is new, 200 when every rule replaced one of the same name."""
     body = await body_of(call)
     if "rules" in body:
-        return added(call.mock, load(call.mock, body))
-    rules = load(call.mock, {"rules": [body]}, single=True)
-    return json_response(rule_view(call.mock, rules[0]), 201)
+        return added(call.mock, *await load(call, body))
+    rules, new = await load(call, {"rules": [body]}, single=True)
+    return json_response(rule_view(call.mock, rules[0]), 201 if new else 200)
 
 
 async def load_scenario(call: Call) -> Response:
     """A whole scenario document, as JSON or YAML."""
-    return added(call.mock, load(call.mock, await body_of(call)))
+    return added(call.mock, *await load(call, await body_of(call)))
 
 
-def added(mock: Mock, rules: list[Rule]) -> Response:
-    return listing([rule_view(mock, rule) for rule in rules], 201)
+def added(mock: Mock, rules: list[Rule], new: bool) -> Response:
+    return listing([rule_view(mock, rule) for rule in rules], 201 if new else 200)
 
 
 # ---- the journal ---------------------------------------------------------------------
@@ -311,7 +331,8 @@ ROUTES: tuple[tuple[str, str, AdminHandler], ...] = (
 OPEN = frozenset({"/health"})  # readiness probes need no token
 
 
-def endpoint(mock: Mock, handler: AdminHandler, guarded: bool) -> Callable:
+def endpoint(mock: Mock, handler: AdminHandler, guarded: bool,
+             loading: threading.Lock) -> Callable:
     """The router's endpoint for one admin handler: authorize, run, render errors."""
 
     async def run(scope: dict, receive: Callable, send: Callable,
@@ -321,7 +342,7 @@ def endpoint(mock: Mock, handler: AdminHandler, guarded: bool) -> Callable:
             if guarded:
                 authorize(mock, headers)
             response = await handler(Call(mock, headers, path_params, query_of(scope),
-                                          receive))
+                                          receive, loading))
         except APIError as error:
             response = error_response(error)
         except ClientGone:
@@ -336,7 +357,8 @@ def endpoint(mock: Mock, handler: AdminHandler, guarded: bool) -> Callable:
 
 
 def routes(mock: Mock) -> list[Route]:
-    """The control API's routes, for `create_app`."""
-    return [Route(method, PREFIX + path, endpoint(mock, handler, path not in OPEN))
+    """The control API's routes, for `create_app` (one document loads at a time)."""
+    loading = threading.Lock()
+    return [Route(method, PREFIX + path, endpoint(mock, handler, path not in OPEN, loading))
             for method, path, handler in ROUTES]
 
