@@ -97,7 +97,7 @@ def endpoint(mock: Mock, name: str, handler: Handler, takes_body: bool,
         try:
             headers = incoming.headers = request_headers(scope)
             incoming.account = mock.authenticate(surface.credentials(headers))
-            steer(mock.settings.seed, headers, incoming)
+            steer(mock, headers, incoming)
             incoming.path_params = path_params
             incoming.query = scope.get("query_string", b"").decode("latin-1")
             if takes_body:

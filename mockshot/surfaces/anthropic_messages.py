@@ -37,6 +37,7 @@ from ..http import json_response
 from ..incoming import Incoming
 from ..mock import Mock
 from ..spec import Validator, spec_dir
+from ..steering import check_fault_fits
 from .anthropic_format import MESSAGE_STOP, error_body, error_event, message_body, stream_events
 from .chat import (
     Turn,
@@ -247,6 +248,7 @@ async def count_tokens(mock: Mock, incoming: Incoming) -> Response:
 
 async def create_message(mock: Mock, incoming: Incoming) -> Response:
     call = parse_message(mock, incoming, incoming.body)
+    check_fault_fits(incoming.fault, call.stream)
     turn = await take_turn(mock, incoming, call)
     if call.stream:
         return stream_reply(mock, incoming, call, turn)
