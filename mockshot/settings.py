@@ -35,6 +35,7 @@ class Settings:
     clock: str = "real"  # real | virtual
     clock_speed: float = 1.0
     max_body_bytes: int = 100 * 1024 * 1024
+    request_timeout: float = 30.0  # seconds a client may take to send one request
     initial_balance: float = 100.0
     initial_voucher: float = 0.0
     journal_size: int = 1000
@@ -92,6 +93,8 @@ HELP = {
     "clock": "real time, or a virtual clock on which waits cost nothing",
     "clock_speed": "with the real clock: make every wait this many times shorter",
     "max_body_bytes": "largest request body accepted (default 100 MiB)",
+    "request_timeout": "seconds a served client may take to send one request, headers and "
+                       "body (default 30); slower ones get 408 and are closed",
     "initial_balance": "USD cash each new account starts with",
     "initial_voucher": "USD voucher each new account starts with",
     "journal_size": "requests the journal keeps (oldest dropped first)",
@@ -141,8 +144,8 @@ def _check_range(name: str, value: Any) -> None:
         raise SettingsError("setting seed: must fit in a signed 64-bit integer")
     if name in ("journal_size", "max_body_bytes") and value < 1:
         raise SettingsError(f"setting {name}: must be at least 1")
-    if name == "clock_speed" and value <= 0:
-        raise SettingsError("setting clock_speed: must be positive")
+    if name in ("clock_speed", "request_timeout") and not 0 < value < float("inf"):
+        raise SettingsError(f"setting {name}: must be a positive number")
 
 
 def fits_seed(value: int) -> bool:
