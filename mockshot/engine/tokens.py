@@ -28,6 +28,7 @@ __all__ = [
     "PromptCost",
     "TiktokenTokenizer",
     "Tokenizer",
+    "head_pieces",
     "load_tokenizer",
 ]
 
@@ -179,6 +180,23 @@ class TiktokenTokenizer:
             except UnicodeDecodeError:
                 continue
         return out
+
+
+HEAD_MARGIN = 8  # pieces at a prefix's end that may differ from the whole text's
+
+
+def head_pieces(tokenizer: Tokenizer, text: str, most: int) -> list[str]:
+    """The pieces of `text`, or its first `most + 1` when it has more (enough for a
+    caller to see it must cut at `most`), split from a prefix growing twofold: a reply
+    cut at 50 tokens does not split the 300,000 characters after them. Only the last
+    pieces of a prefix can differ from the whole text's, so a margin of them is dropped."""
+    size = 4 * (most + HEAD_MARGIN + 1)
+    while size < len(text):
+        head = tokenizer.pieces(text[:size])
+        if len(head) > most + HEAD_MARGIN:
+            return head[: most + 1]
+        size *= 2
+    return tokenizer.pieces(text)
 
 
 def _web_search_tokens(message: dict) -> int:

@@ -21,9 +21,11 @@ from ..engine import streaming
 from ..engine.catalog import ModelSpec
 from ..engine.completion import ChatCall, Completion, Script, complete
 from ..engine.media import check_media
+from ..engine.schema_values import check_drawable
 from ..engine.seeding import derive_rng
 from ..engine.streaming import Delta
 from ..engine.tokens import REPLY_PRIMER
+from ..engine.tool_calls import is_builtin, parameters
 from ..errors import APIError, invalid_request
 from ..incoming import Incoming
 from ..mock import Mock
@@ -123,6 +125,7 @@ def build_call(
     """The engine's call for OpenAI-shaped `messages`/`tools` already checked by a surface."""
     mock.check_balance(incoming.account)
     check_media(messages, model, incoming.account, mock.file_lookup)
+    check_schemas(tools, params)
     costs, tool_tokens, prompt_tokens = prompt_tokens_of(mock, model, messages, tools, thinking)
     max_tokens = _budget(model, prompt_tokens, explicit_max)
     billed = mock.catalog.route(model, prompt_tokens + max_tokens) if model.routes_to else model
@@ -140,6 +143,16 @@ def build_call(
         prefixes=prefixes,
         **params,
     )
+
+
+def check_schemas(tools: list[dict], params: dict) -> None:
+    """Every schema the reply may have to satisfy can be drawn for, or the call is refused
+    now, before it is counted or charged (a cached check after a schema's first call)."""
+    for index, tool in enumerate(tools):
+        if not is_builtin(tool):
+            check_drawable(parameters(tool), f"tools[{index}].function.parameters")
+    if params.get("response_format") == "json_schema" and params.get("json_schema") is not None:
+        check_drawable(params["json_schema"], "response_format.json_schema")
 
 
 def fingerprint(call: ChatCall) -> bytes:
