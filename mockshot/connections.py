@@ -22,11 +22,21 @@ is never cut short.
 from __future__ import annotations
 
 import asyncio
+import socket
 
 import orjson
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 __all__ = ["guarded_protocol"]
+
+
+def _no_delay(transport: asyncio.Transport) -> None:
+    """Send each write at once. A reply goes out as two writes (head, body); with Nagle's
+    algorithm on, the body waited for the client's delayed ACK of the head: 40 ms on
+    every request after a connection's first."""
+    sock = transport.get_extra_info("socket")
+    if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
 def timeout_reply(seconds: float) -> bytes:
@@ -47,6 +57,7 @@ class GuardedProtocol(HttpToolsProtocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        _no_delay(transport)
         self._reading = False  # a request has begun and is not read to its end
         self._current = None  # that request's cycle, once its headers are in
         self._draining = False  # answered early: drop what comes until the deadline
