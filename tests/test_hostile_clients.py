@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
 
@@ -18,6 +17,8 @@ from mockshot.limits import MAX_DEPTH
 from mockshot.scenarios.files import check_files
 from mockshot.state.clock import LATEST_TIME, VIRTUAL_EPOCH
 from mockshot.transport import httpx_module
+
+from .served_state import refused, responsive, snapshot
 
 KEY = {"Authorization": "Bearer sk-hostile"}
 CHAT = "/v1/chat/completions"
@@ -40,41 +41,6 @@ def http(served):
         client.post("/_mockshot/reset", json={"keep_rules": False})
         client.post("/_mockshot/clock", json={"set": VIRTUAL_EPOCH})
         yield client
-
-
-def snapshot(http) -> dict:
-    """What a refused call must leave as it was (its own journal entry aside)."""
-    journal = http.get("/_mockshot/journal").json()["data"]
-    return {"journal": journal, "rules": http.get("/_mockshot/rules").json(),
-            "account": http.get("/_mockshot/accounts/sk-hostile").json(),
-            "clock": http.get("/_mockshot/clock").json()}
-
-
-def refused(http, before: dict, status: int = 400) -> None:
-    """Only the refused call's journal entry (its 4xx, no ordinal) was added."""
-    after = snapshot(http)
-    new = after["journal"][len(before["journal"]):]
-    assert after["journal"][: len(before["journal"])] == before["journal"]
-    assert [(e["status"], e["ordinal"], e["rule"]) for e in new] in ([], [(status, None, None)])
-    assert {k: v for k, v in after.items() if k != "journal"} == {
-        k: v for k, v in before.items() if k != "journal"}
-
-
-def responsive(served, request: Callable[[], object]) -> tuple[object, float]:
-    """Run `request` in a thread while health is polled: its result and the slowest
-    health answer seen while it was in flight."""
-    outcome: list = []
-    worker = threading.Thread(target=lambda: outcome.append(request()), daemon=True)
-    slowest = 0.0
-    with httpx_module().Client(base_url=served.url, timeout=5) as probe:
-        worker.start()
-        while worker.is_alive():
-            started = time.perf_counter()
-            assert probe.get("/_mockshot/health").status_code == 200
-            slowest = max(slowest, time.perf_counter() - started)
-            time.sleep(0.005)
-    worker.join()
-    return outcome[0], slowest
 
 
 def error_of(reply, status: int = 400) -> str:
