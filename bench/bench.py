@@ -19,7 +19,7 @@ what mockshot's own request road adds:
 
     .venv/bin/python bench/bench.py [--calls N] [--duration S] [--concurrency C]
         [--paced N] [--paced-concurrency C] [--profile]
-        [--only {inprocess,served,coldstart,streaming,pacing}]
+        [--only {inapp,inprocess,served,coldstart,streaming,pacing}]
 
 Each section lives in its own module here (inprocess, served, coldstart, streamed, pacing;
 shared parts in common, loadgen, chunked). This is a benchmark, not a test: it prints a
@@ -38,12 +38,13 @@ from typing import Any
 
 from coldstart import bench_coldstart
 from common import CLIENT_CORE, SERVER_CORE, TERMINATED, Row, section
+from inapp import bench_inapp
 from inprocess import bench_inprocess, profile_inprocess
 from pacing import bench_pacing
 from served import bench_served
 from streamed import bench_streaming
 
-STEPS = {"inprocess": bench_inprocess, "served": bench_served, "coldstart": bench_coldstart,
+STEPS = {"inapp": bench_inapp, "inprocess": bench_inprocess, "served": bench_served, "coldstart": bench_coldstart,
          "streaming": bench_streaming, "pacing": bench_pacing}
 PINNED = ("served", "streaming", "pacing")  # the steps that need both cores
 
