@@ -34,6 +34,7 @@ def steer(server_seed: int, headers: dict[str, str], incoming: Incoming) -> None
             raise errors.invalid_request(
                 f"X-Mockshot-Seed must fit in a signed 64-bit integer, got {seed}"
             )
+        incoming.pinned = True
     incoming.scenario = headers.get("x-mockshot-scenario")
     pacing = headers.get("x-mockshot-pacing")
     if pacing is not None:  # parsed now, so a bad one is refused before anything is spent

@@ -283,7 +283,7 @@ def test_a_journal_entry(http):
     assert entry["elapsed_ms"] >= 0
     del entry["elapsed_ms"]
     assert entry == {
-        "operation": "POST /v1/chat/completions", "account": "sk-tes…",
+        "id": 1, "operation": "POST /v1/chat/completions", "account": "sk-tes…",
         "model": "moonshot-v1-8k", "status": 200, "seed": 0, "rule": "pong", "rule_use": 0,
         "ordinal": None, "fault": None, "chunks_sent": None, "disconnected": None,
         "at": VIRTUAL_EPOCH, "unmatched": False,

@@ -327,8 +327,8 @@ def test_x_api_key_and_bearer_both_authenticate_and_the_version_is_optional(raw)
 
 def test_the_journal_names_the_surface(claude, mock):
     ask(claude)
-    entry = mock.store.journal()[-1]
-    assert (entry["operation"], entry["model"], entry["status"]) == (
+    entry = mock.journal()[-1]
+    assert (entry.operation, entry.model, entry.status) == (
         f"POST {PATH}", "kimi-k2.6", 200)
 
 

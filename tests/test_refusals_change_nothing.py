@@ -24,11 +24,11 @@ def raw(mock):
 
 
 def test_a_bad_pacing_header_is_refused_before_anything_is_spent(raw, mock):
-    before = mock.store.balance("sk-refused").available
+    before = mock.balance("sk-refused").available
     reply = raw.post(CHAT, json={**HELLO, "stream": True},
                      headers={**KEY, "X-Mockshot-Pacing": "ttft_ms=fast"})
     assert reply.status_code == 400
-    assert mock.store.balance("sk-refused").available == before
+    assert mock.balance("sk-refused").available == before
     served = raw.post(CHAT, json=HELLO, headers=KEY).json()
     assert "cached_tokens" not in served["usage"]  # the refused call warmed nothing
 
@@ -69,7 +69,7 @@ def test_refining_a_rule_keeps_its_place_in_the_order(raw, mock):
 
 
 def test_strict_mode_from_a_document_goes_with_its_rules(raw, mock):
-    mock.scenarios.load({"strict": True, "rules": [
+    mock.scenarios.load_sync({"strict": True, "rules": [
         {"match": {"contains": "ping"}, "reply": {"content": "pong"}}]})
     assert raw.post(CHAT, json=HELLO, headers=KEY).status_code == 422
     assert raw.delete("/_mockshot/rules").status_code == 200

@@ -163,7 +163,7 @@ async def reset(call: Call) -> Response:
                   {"keep_accounts": "a boolean", "keep_rules": "a boolean"})
     options = {"keep_accounts": body.get("keep_accounts", False),
                "keep_rules": body.get("keep_rules", True)}
-    call.mock.reset(**options)
+    await call.mock.forget(**options)
     return json_response({"status": "ok", **options})
 
 
@@ -196,7 +196,7 @@ async def move_clock(call: Call) -> Response:
 
 
 async def get_account(call: Call) -> Response:
-    return json_response(call.mock.store.balance(call.params["key"]).body())
+    return json_response((await call.mock.store.balance(call.params["key"])).body())
 
 
 async def put_account(call: Call) -> Response:
@@ -206,54 +206,56 @@ async def put_account(call: Call) -> Response:
         raise invalid_request("voucher must not be negative (cash may be, for arrears)")
     if not math.isfinite(float(body["cash"]) + float(body.get("voucher", 0))):
         raise invalid_request("cash and voucher must add up to a finite amount")
-    balance = call.mock.store.set_balance(call.params["key"], float(body["cash"]),
-                                          float(body.get("voucher", 0)))
+    balance = await call.mock.store.set_balance(call.params["key"], float(body["cash"]),
+                                                float(body.get("voucher", 0)))
     return json_response(balance.body())
 
 
 # ---- rules and scenarios -------------------------------------------------------------
 
-def rule_view(mock: Mock, rule: Rule) -> dict:
-    return {**rule.to_dict(), "uses": mock.store.rule_uses(rule.name)}
+async def rule_views(mock: Mock, rules: list[Rule]) -> list[dict]:
+    uses = (await mock.store.progress()).uses
+    return [{**rule.to_dict(), "uses": uses.get(rule.name, 0)} for rule in rules]
 
 
 def listing(data: list, status: int = 200) -> Response:
     return json_response({"object": "list", "data": data}, status)
 
 
-def find_rule(mock: Mock, name: str) -> Rule:
-    for rule in mock.store.rules():
+async def find_rule(mock: Mock, name: str) -> Rule:
+    for rule in await mock.scenarios.refresh():
         if rule.name == name:
             return rule
     raise APIError(404, "resource_not_found_error", f"no rule is named {name!r}")
 
 
 async def list_rules(call: Call) -> Response:
-    return listing([rule_view(call.mock, rule) for rule in call.mock.store.rules()])
+    return listing(await rule_views(call.mock, await call.mock.scenarios.refresh()))
 
 
 async def get_rule(call: Call) -> Response:
-    return json_response(rule_view(call.mock, find_rule(call.mock, call.params["name"])))
+    rule = await find_rule(call.mock, call.params["name"])
+    return json_response((await rule_views(call.mock, [rule]))[0])
 
 
 async def delete_rule(call: Call) -> Response:
     name = call.params["name"]
-    if not call.mock.store.remove_rule(name):
+    if not await call.mock.store.remove_rule(name):
         raise APIError(404, "resource_not_found_error", f"no rule is named {name!r}")
     return json_response({"name": name, "deleted": True})
 
 
 async def clear_rules(call: Call) -> Response:
-    count = len(call.mock.store.rules())
-    call.mock.store.clear_rules()
+    count = len(await call.mock.scenarios.refresh())
+    await call.mock.store.clear_rules()
     return json_response({"deleted": count})
 
 
-def load(mock: Mock, document: dict, single: bool = False) -> list[Rule]:
+async def load(mock: Mock, document: dict, single: bool = False) -> list[Rule]:
     """Add a document's rules, all or nothing; a 400 listing every problem and its path
     (relative to the posted rule when one rule was posted)."""
     try:
-        return mock.scenarios.load(document)
+        return await mock.scenarios.load(document)
     except ScenarioError as exc:
         problems = [Problem(p.path[2:], p.message) if single else p for p in exc.problems]
         raise invalid_request("invalid scenario: " + "; ".join(
@@ -264,29 +266,29 @@ async def add_rules(call: Call) -> Response:
     """One rule in the scenario-file form, or a whole document (`{"rules": [...]}`)."""
     body = await body_of(call)
     if "rules" in body:
-        return added(call.mock, load(call.mock, body))
-    rules = load(call.mock, {"rules": [body]}, single=True)
-    return json_response(rule_view(call.mock, rules[0]), 201)
+        return await added(call.mock, await load(call.mock, body))
+    rules = await load(call.mock, {"rules": [body]}, single=True)
+    return json_response((await rule_views(call.mock, rules))[0], 201)
 
 
 async def load_scenario(call: Call) -> Response:
     """A whole scenario document, as JSON or YAML."""
-    return added(call.mock, load(call.mock, await body_of(call)))
+    return await added(call.mock, await load(call.mock, await body_of(call)))
 
 
-def added(mock: Mock, rules: list[Rule]) -> Response:
-    return listing([rule_view(mock, rule) for rule in rules], 201)
+async def added(mock: Mock, rules: list[Rule]) -> Response:
+    return listing(await rule_views(mock, rules), 201)
 
 
 # ---- the journal ---------------------------------------------------------------------
 
 async def journal(call: Call) -> Response:
-    return json_response(journal_page(call.mock.store.journal(), call.query))
+    return json_response(journal_page(await call.mock.store.journal(), call.query))
 
 
 async def unmatched_calls(call: Call) -> Response:
     """The journal's unmatched chat calls (other filters apply too)."""
-    return json_response(journal_page(call.mock.store.journal(),
+    return json_response(journal_page(await call.mock.store.journal(),
                                       {**call.query, "unmatched": "true"}))
 
 

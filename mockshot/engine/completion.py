@@ -11,6 +11,9 @@ from __future__ import annotations
 import json
 import random
 from dataclasses import dataclass, field
+from functools import lru_cache
+
+import orjson
 
 from . import textgen
 from .catalog import ModelSpec
@@ -25,7 +28,8 @@ from .tool_calls import (
     tool_call_tokens,
 )
 
-__all__ = ["ChatCall", "Choice", "Completion", "Script", "ToolCall", "Usage", "complete"]
+__all__ = ["ChatCall", "Choice", "Completion", "Script", "ToolCall", "Usage", "check_satisfiable",
+           "complete"]
 
 
 @dataclass(slots=True)
@@ -47,7 +51,8 @@ class ChatCall:
     include_usage: bool = False
     cached_tokens: int = 0
     billed_model: ModelSpec | None = None  # the model auto-routing picked
-    prefixes: list[bytes] = field(default_factory=list)  # prompt-cache keys, kept at settle
+    prefixes: tuple[bytes, ...] = ()  # prompt-cache keys, kept at settle
+    prefix_tokens: list[int] = field(default_factory=list)  # tokens each prefix covers
 
 
 @dataclass(slots=True)
@@ -273,3 +278,22 @@ def complete(call: ChatCall, rng: random.Random, created: int, tokenizer: Tokeni
         if len(choices) == 1:  # the finish chunk's usage must agree with the total
             choices[0].completion_tokens = usage.completion_tokens
     return Completion(ident, created, call.model.id, choices, usage)
+
+
+def check_satisfiable(call: ChatCall) -> None:
+    """Refuse, before the call is counted or charged, a schema the reply would need and
+    no value can meet (`json_schema` output, a tool's parameters): each is drawn once on a
+    fixed generator, remembered per schema, so a refusal changes nothing."""
+    if call.response_format == "json_schema" and call.json_schema is not None:
+        _trial(orjson.dumps(call.json_schema, option=orjson.OPT_SORT_KEYS),
+               "response_format.json_schema")
+    for tool in call.tools:
+        function = tool.get("function") or {}
+        if tool.get("type") != "builtin_function" and function.get("parameters"):
+            _trial(orjson.dumps(function["parameters"], option=orjson.OPT_SORT_KEYS),
+                   f"tools.{function['name']}.function.parameters")
+
+
+@lru_cache(maxsize=1024)
+def _trial(schema: bytes, where: str) -> None:
+    satisfy(orjson.loads(schema), random.Random(0), where)
