@@ -329,3 +329,11 @@ def test_more_than_16_parts_are_refused():
 def test_a_purpose_longer_than_1_kib_is_refused():
     assert refusal(form(purpose="p" * 1025)) == (
         "Invalid request: the purpose field is longer than 1024 bytes")
+
+
+@settings(max_examples=200)
+@given(raw=st.binary(max_size=600), at=st.lists(st.integers(0, 600), max_size=4))
+def test_random_bytes_get_a_400_never_another_exception(raw, at):
+    with pytest.raises(APIError) as caught:
+        upload(raw, at)
+    assert caught.value.status == 400
