@@ -24,7 +24,8 @@ what mockshot's own request road adds:
 
     .venv/bin/python bench/bench.py [--calls N] [--duration S] [--concurrency C]
         [--paced N] [--paced-concurrency C] [--profile]
-        [--only {inapp,inprocess,served,coldstart,streaming,pacing,extraction,upload}]
+        [--only {inapp,instructions,inprocess,served,coldstart,streaming,pacing,extraction,
+                 upload}]
 
 Each section lives in its own module here (inprocess, served, coldstart, streamed, pacing,
 extraction, upload; shared parts in common, loadgen, chunked). This is a benchmark, not a
@@ -46,6 +47,7 @@ from common import CLIENT_CORE, SERVER_CORE, TERMINATED, Row, section
 from extraction import bench_extraction
 from inapp import bench_inapp
 from inprocess import bench_inprocess, profile_inprocess
+from instructions import bench_instructions
 from pacing import bench_pacing
 from served import bench_served
 from streamed import bench_streaming
@@ -54,7 +56,7 @@ from upload import bench_upload
 STEPS = {"inapp": bench_inapp, "inprocess": bench_inprocess, "served": bench_served,
          "coldstart": bench_coldstart,
          "streaming": bench_streaming, "pacing": bench_pacing, "extraction": bench_extraction,
-         "upload": bench_upload}
+         "upload": bench_upload, "instructions": bench_instructions}
 PINNED = ("served", "streaming", "pacing", "upload")  # the steps that need both cores
 
 
