@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .billing.plans import Accounts, load_accounts
 from .engine import textgen
 from .engine.catalog import Catalog, ModelSpec, load_catalog
 from .engine.tokens import PromptCost, load_tokenizer
@@ -40,9 +41,9 @@ class Mock:
         self.spec: Spec = load_spec()
         self.spec.compile_all()
         self.catalog: Catalog = load_catalog(list(settings.models))
-        self.store: Store = store or MemoryStore(
-            settings.initial_balance, settings.initial_voucher, settings.journal_size
-        )
+        self.accounts: Accounts = load_accounts(settings)
+        self.store: Store = store or MemoryStore(self.accounts.default, self.accounts.plans,
+                                                 self.accounts.tiers, settings.journal_size)
         self.clock: Clock = clock or make_clock(settings.clock, speed=settings.clock_speed)
         self.tokenizer = load_tokenizer(settings.tokenizer_model)
         textgen.sentence_pool()  # built once per process now, not on the first request

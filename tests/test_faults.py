@@ -122,7 +122,7 @@ def test_error_faults_answer_the_real_error(mock, connect, header, exception, st
     assert re.fullmatch(message, caught.value.body["message"])
     assert caught.value.response.headers.get("retry-after") == retry_after
     assert last(mock).fault == header.split(":")[0]
-    assert mock.balance(KEY).available == 100.0  # a refused call is not billed
+    assert mock.balance(KEY).available == 1000.0  # a refused call is not billed
 
 
 @pytest.mark.parametrize("script", ["fault", "error"])

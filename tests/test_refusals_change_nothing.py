@@ -105,7 +105,7 @@ def test_a_schema_no_value_meets_is_refused_before_the_call_is_counted(raw, mock
     mock.on(nth=1).reply("first counted call")
     served = raw.post(CHAT, json={**HELLO, "model": "moonshot-v1-8k"}, headers=KEY).json()
     assert served["choices"][0]["message"]["content"] == "first counted call"
-    assert mock.balance("sk-refused").available < 100.0
+    assert mock.balance("sk-refused").available < 1000.0
     assert [e.status for e in mock.journal()] == [400, 400, 200]
 
 

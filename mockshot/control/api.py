@@ -26,6 +26,8 @@ from ..road import request_headers
 from ..router import Route
 from ..scenarios.checks import Problem, ScenarioError
 from ..scenarios.rules import Rule
+from ..state.accounts import AccountState
+from ..state.store import KEEP, Balance
 from .journal_view import journal_page
 
 __all__ = ["routes"]
@@ -98,6 +100,8 @@ def _finite(value: object) -> bool:
 KINDS: dict[str, Callable[[object], bool]] = {
     "a boolean": lambda value: isinstance(value, bool),
     "a number": _finite,
+    "null or a whole number": lambda value: value is None or (
+        isinstance(value, int) and not isinstance(value, bool)),
 }
 
 
@@ -195,20 +199,44 @@ async def move_clock(call: Call) -> Response:
     return json_response(clock_body(call.mock))
 
 
+def account_body(mock: Mock, key: str, state: AccountState) -> dict:
+    """The real balance body, plus what only a mock shows: which account the key bills,
+    its tier, the tier's limits and the usage windows now."""
+    balance = Balance(state.cash, state.voucher).body()
+    return {**balance, "account": mock.accounts.of(key), "tier": state.tier,
+            "limits": state.limits.as_dict() if state.limits else None, "usage": state.usage}
+
+
 async def get_account(call: Call) -> Response:
-    return json_response((await call.mock.store.balance(call.params["key"])).body())
+    key = call.params["key"]
+    state = await call.mock.store.account(call.mock.accounts.of(key), call.mock.clock.now())
+    return json_response(account_body(call.mock, key, state))
+
+
+def _tier(mock: Mock, body: dict) -> object:
+    tier = body.get("tier", KEEP)
+    if tier is not KEEP and tier is not None and tier not in mock.accounts.tiers:
+        known = ", ".join(str(t) for t in sorted(mock.accounts.tiers))
+        raise invalid_request(f"tier must be null (no limits) or one of {known}, got {tier!r}")
+    return tier
 
 
 async def put_account(call: Call) -> Response:
-    """Set an account's balance: `{"cash": n, "voucher": n}` (voucher 0 if left out)."""
-    body = fields(await body_of(call), {"cash": "a number", "voucher": "a number"}, ("cash",))
+    """Set any of an account's `cash`, `voucher` (USD) and `tier` (null: no limits)."""
+    body = fields(await body_of(call), {"cash": "a number", "voucher": "a number",
+                                        "tier": "null or a whole number"})
+    if not body:
+        raise invalid_request("send at least one of cash, voucher (USD) or tier")
+    tier = _tier(call.mock, body)
     if body.get("voucher", 0) < 0:
         raise invalid_request("voucher must not be negative (cash may be, for arrears)")
-    if not math.isfinite(float(body["cash"]) + float(body.get("voucher", 0))):
+    if not math.isfinite(float(body.get("cash", 0)) + float(body.get("voucher", 0))):
         raise invalid_request("cash and voucher must add up to a finite amount")
-    balance = await call.mock.store.set_balance(call.params["key"], float(body["cash"]),
-                                                float(body.get("voucher", 0)))
-    return json_response(balance.body())
+    key = call.params["key"]
+    money = {name: float(body[name]) for name in ("cash", "voucher") if name in body}
+    await call.mock.store.set_account(call.mock.accounts.of(key), tier=tier, **money)
+    state = await call.mock.store.account(call.mock.accounts.of(key), call.mock.clock.now())
+    return json_response(account_body(call.mock, key, state))
 
 
 # ---- rules and scenarios -------------------------------------------------------------

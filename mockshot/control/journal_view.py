@@ -15,7 +15,7 @@ from ..state.journal import JournalEntry
 __all__ = ["FILTERS", "journal_page"]
 
 SHOWN = ("id", "operation", "account", "model", "status", "seed", "rule", "rule_use",
-         "ordinal", "fault", "chunks_sent", "disconnected", "elapsed_ms", "at")
+         "ordinal", "fault", "cost", "chunks_sent", "disconnected", "elapsed_ms", "at")
 FILTERS = ("operation", "status", "model", "account", "rule", "limit", "unmatched")
 
 

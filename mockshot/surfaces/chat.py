@@ -4,7 +4,7 @@ A surface (OpenAI-compatible `/v1/chat/completions`, Anthropic-compatible
 `/anthropic/v1/messages`) checks its own request format, converts messages and tools to
 the OpenAI shape the engine speaks, and calls `build_call`: prompt tokens, the context
 window, auto-routing and the prompt-cache keys are worked out here, once. The turn is
-taken in `replies.py` and streamed by `streams.py`; what a served call costs is `cost`.
+taken in `replies.py` and streamed by `streams.py`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import hashlib
 import orjson
 
 from ..engine.catalog import ModelSpec
-from ..engine.completion import ChatCall, Completion
+from ..engine.completion import ChatCall
 from ..engine.media import check_media
 from ..engine.tokens import REPLY_PRIMER
 from ..errors import invalid_request
@@ -22,7 +22,7 @@ from ..incoming import Incoming
 from ..mock import Mock
 from ..scenarios.rules import Probe
 
-__all__ = ["build_call", "chat_probe", "cost", "fingerprint", "prompt_tokens_of"]
+__all__ = ["build_call", "chat_probe", "fingerprint", "prompt_tokens_of"]
 
 
 def _budget(model: ModelSpec, prompt_tokens: int, explicit: int | None) -> int:
@@ -107,26 +107,12 @@ def fingerprint(call: ChatCall) -> bytes:
                            digest_size=16).digest()
 
 
-def cost(call: ChatCall, completion: Completion) -> float:
-    """What a served call costs, USD: its tokens at the (routed) model's list prices, the
-    cached part of the prompt at the cache-hit price where the model has one."""
-    price = (call.billed_model or call.model).price
-    usage = completion.usage
-    hit = price.get("input_cache_hit")
-    cached = usage.cached_tokens if hit is not None else 0
-    return (
-        (usage.prompt_tokens - cached) * (price.get("input") or 0.0)
-        + cached * (hit or 0.0)
-        + usage.completion_tokens * (price.get("output") or 0.0)
-    ) / 1_000_000
-
-
 def chat_probe(incoming: Incoming, call: ChatCall) -> Probe:
     return Probe(
         operation="chat",
         route=incoming.operation,
         surface=incoming.surface,
-        api_key=incoming.account,
+        api_key=incoming.key,
         headers=incoming.headers,
         model=call.model.id,
         messages=call.messages,
