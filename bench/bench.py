@@ -16,15 +16,21 @@ what mockshot's own request road adds:
       of the same chunk count and size; raw-socket client with chunked decoding.
   (e) pacing: client-side TTFT and tokens/s of paced streams on the real clock, against
       the `X-Mockshot-Pacing` header's values and kimi-k2.6's own (no bare app: accuracy).
+  (f) extraction: ms per page of file-extract's text for the sample PDF and DOCX in
+      fixtures/documents/ and for 100-page ones written the same way.
+  (g) upload: a 100 MiB multipart upload, chunked without Content-Length, through the
+      files upload reader into a temporary file: MB/s and the reading process's peak RSS
+      growth (goal < 30 MB), in-process and served by uvicorn (bench/upload_app.py).
 
     .venv/bin/python bench/bench.py [--calls N] [--duration S] [--concurrency C]
         [--paced N] [--paced-concurrency C] [--profile]
-        [--only {inprocess,served,coldstart,streaming,pacing}]
+        [--only {inapp,instructions,inprocess,served,coldstart,streaming,pacing,extraction,
+                 upload}]
 
-Each section lives in its own module here (inprocess, served, coldstart, streamed, pacing;
-shared parts in common, loadgen, chunked). This is a benchmark, not a test: it prints a
-Markdown report and exits 0 whether or not a target is met (non-zero only if a request
-fails or a server does not come up).
+Each section lives in its own module here (inprocess, served, coldstart, streamed, pacing,
+extraction, upload; shared parts in common, loadgen, chunked). This is a benchmark, not a
+test: it prints a Markdown report and exits 0 whether or not a target is met (non-zero only
+if a request fails or a server does not come up).
 """
 
 from __future__ import annotations
@@ -38,14 +44,20 @@ from typing import Any
 
 from coldstart import bench_coldstart
 from common import CLIENT_CORE, SERVER_CORE, TERMINATED, Row, section
+from extraction import bench_extraction
+from inapp import bench_inapp
 from inprocess import bench_inprocess, profile_inprocess
+from instructions import bench_instructions
 from pacing import bench_pacing
 from served import bench_served
 from streamed import bench_streaming
+from upload import bench_upload
 
-STEPS = {"inprocess": bench_inprocess, "served": bench_served, "coldstart": bench_coldstart,
-         "streaming": bench_streaming, "pacing": bench_pacing}
-PINNED = ("served", "streaming", "pacing")  # the steps that need both cores
+STEPS = {"inapp": bench_inapp, "inprocess": bench_inprocess, "served": bench_served,
+         "coldstart": bench_coldstart,
+         "streaming": bench_streaming, "pacing": bench_pacing, "extraction": bench_extraction,
+         "upload": bench_upload, "instructions": bench_instructions}
+PINNED = ("served", "streaming", "pacing", "upload")  # the steps that need both cores
 
 
 def environment() -> str:

@@ -16,7 +16,7 @@ import orjson
 from .errors import APIError, clip, invalid_request
 from .limits import MAX_DEPTH
 
-__all__ = ["error_response", "json_response", "read_json"]
+__all__ = ["error_response", "json_response", "parse_json", "read_body", "read_json"]
 
 JSON_TYPES = ("application/json", "application/x-ndjson", "text/json")
 
@@ -103,7 +103,12 @@ async def read_body(headers: dict[str, str], receive: Callable, limit: int) -> b
 async def read_json(headers: dict[str, str], receive: Callable, limit: int) -> Any:
     """The request's JSON object, or a 400 that says what is wrong with the body."""
     _check_content_type(headers)
-    raw = await read_body(headers, receive, limit)
+    return parse_json(headers, await read_body(headers, receive, limit))
+
+
+def parse_json(headers: dict[str, str], raw: bytes) -> Any:
+    """`raw` as the JSON object a request must carry, or the 400 saying what is wrong."""
+    _check_content_type(headers)
     if not raw.strip():
         raise invalid_request("the request body is empty; send a JSON object")
     try:

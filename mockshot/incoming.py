@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .scenarios.faults import Fault
+from .state.journal import JournalEntry
+from .state.store import Charge
 
 __all__ = ["Incoming"]
 
@@ -19,16 +21,23 @@ class Incoming:
     """A request on the road: who sent it, what it asks, and its per-request overrides."""
 
     operation: str
-    account: str
+    account: str  # the account the key bills (the key itself unless grouped)
     surface: str = "openai"
     body: Any = None
     path_params: dict[str, str] = field(default_factory=dict)
     query: str = ""
     headers: Any = None
-    seed: int = 0
+    key: str = ""  # the API key as sent
+    raw: bytes | None = None  # the body as sent (the journal keeps a bounded copy)
+    seed: int = 0  # X-Mockshot-Seed, else the server's seed
+    pinned: bool = False  # the client pinned the seed: the reply is a function of (seed, call)
     scenario: str | None = None  # X-Mockshot-Scenario: only this scenario's rules
     fault: Fault | None = None  # X-Mockshot-Fault: this call's fault
     pacing: dict | None = None  # X-Mockshot-Pacing, parsed
     active_fault: Fault | None = None  # the fault that fired, for the renderer
-    model: str | None = None  # for the journal
-    journal: dict[str, Any] = field(default_factory=dict)
+    charge: Charge | None = None  # what settling the call debits and remembers
+    held: bool = False  # in flight for its tier's concurrency until settled or released
+    # the call's journal entry, filled in along the road and handed to the store once, when
+    # the call is settled (`journal_id` is its id then); later facts go through the store
+    entry: JournalEntry = field(default_factory=lambda: JournalEntry("", "", 0, 0.0, 0.0, 0))
+    journal_id: int = 0

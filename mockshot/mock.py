@@ -6,28 +6,28 @@ any number of mocks can live in one process (parallel test workers, parallel ser
 
 from __future__ import annotations
 
-import random
 from typing import Any
 
+from .billing.plans import Accounts, load_accounts
 from .engine import textgen
 from .engine.catalog import Catalog, ModelSpec, load_catalog
-from .engine.seeding import derive_rng
 from .engine.tokens import PromptCost, load_tokenizer
 from .errors import (
     APIError,
-    account_label,
     incorrect_api_key,
     invalid_authentication,
     model_not_found,
-    scripted,
 )
 from .scenarios.book import ScenarioBook
 from .scenarios.files import read_scenario_file
+from .scenarios.rules import Rule
 from .scenarios.scripting import RuleBuilder
 from .settings import Settings
 from .spec import Spec, Validator, load_spec
 from .state.clock import Clock, make_clock
-from .state.store import MemoryStore, Store
+from .state.journal import JournalEntry
+from .state.memory import MemoryStore
+from .state.store import START_STATE, Balance, Store
 
 __all__ = ["Mock"]
 
@@ -41,9 +41,9 @@ class Mock:
         self.spec: Spec = load_spec()
         self.spec.compile_all()
         self.catalog: Catalog = load_catalog(list(settings.models))
-        self.store: Store = store or MemoryStore(
-            settings.initial_balance, settings.initial_voucher, settings.journal_size
-        )
+        self.accounts: Accounts = load_accounts(settings)
+        self.store: Store = store or MemoryStore(self.accounts.default, self.accounts.plans,
+                                                 self.accounts.tiers, settings.journal_size)
         self.clock: Clock = clock or make_clock(settings.clock, speed=settings.clock_speed)
         self.tokenizer = load_tokenizer(settings.tokenizer_model)
         textgen.sentence_pool()  # built once per process now, not on the first request
@@ -53,7 +53,7 @@ class Mock:
         self.scenarios = ScenarioBook(self.store, settings.strict)
         self._rules_made = 0
         for path in settings.scenario:
-            self.scenarios.load(read_scenario_file(path), f"{path}: ")
+            self.scenarios.load_sync(read_scenario_file(path), f"{path}: ")
 
     def on(self, scenario: str = "default", name: str | None = None,
            **match: Any) -> RuleBuilder:
@@ -63,12 +63,34 @@ class Mock:
         name = name or f"{scenario}:on#{self._rules_made}"
         return RuleBuilder(self.scenarios, scenario, name, match)
 
-    def reset(self, keep_accounts: bool = False, keep_rules: bool = True) -> None:
+    async def forget(self, keep_accounts: bool = False, keep_rules: bool = True) -> None:
         """Forget progress: journal, call counts, rule uses, scenario states, prompt cache
         (and accounts unless kept; rules unless `keep_rules` is false)."""
-        self.store.reset(keep_accounts)
+        await self.store.reset(keep_accounts)
         if not keep_rules:
-            self.store.clear_rules()
+            await self.store.clear_rules()
+
+    # -- the same state from plain code (tests, the scripting API) ------------------------
+    def reset(self, keep_accounts: bool = False, keep_rules: bool = True) -> None:
+        """`forget`, from plain code."""
+        self.store.sync(self.forget(keep_accounts, keep_rules))
+
+    def journal(self) -> list[JournalEntry]:
+        """Every call the journal kept, oldest first."""
+        return self.store.sync(self.store.journal())
+
+    def balance(self, key: str) -> Balance:
+        return self.store.sync(self.store.balance(key))
+
+    def set_balance(self, key: str, cash: float, voucher: float = 0.0) -> Balance:
+        return self.store.sync(self.store.set_balance(key, cash, voucher))
+
+    def scenario_state(self, scenario: str) -> str:
+        return self.store.sync(self.store.progress()).states.get(scenario, START_STATE)
+
+    def rules(self) -> list[Rule]:
+        """The loaded rules, in the order they are tried."""
+        return self.store.sync(self.scenarios.refresh())
 
     def authenticate(self, authorization: str | None) -> str:
         """The account a `Bearer` key names; 401 in the real two flavours otherwise."""
@@ -107,13 +129,3 @@ class Mock:
 
     def prompt_cost(self, model: ModelSpec) -> PromptCost:
         return PromptCost(self.tokenizer, model.image_tokens, model.video_tokens)
-
-    def rng(self, seed: int, operation: str, fingerprint: bytes) -> tuple[random.Random, int]:
-        """The call's own generator: from (seed, the call, how many identical calls came
-        before it), so a call's reply never depends on unrelated calls."""
-        ordinal = self.store.next_ordinal(operation.encode() + fingerprint)
-        return derive_rng(seed, fingerprint, ordinal.to_bytes(8, "little")), ordinal
-
-    def check_balance(self, account: str) -> None:
-        if self.store.balance(account).available <= 0:
-            raise scripted("exceeded_current_quota_error", account=account_label(account))

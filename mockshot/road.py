@@ -18,13 +18,15 @@ from dataclasses import dataclass
 from starlette.responses import Response
 
 from .errors import APIError
-from .http import ClientGone, JSONReply, error_response, read_json
+from .http import ClientGone, JSONReply, error_response, parse_json, read_body
 from .incoming import Incoming
 from .mock import Mock
 from .scenarios.book import fault_of
 from .scenarios.faults import Fault, ResetConnection, truncate
 from .scenarios.firing import fire_fault, scripted_error
 from .scenarios.rules import Probe
+from .state.journal import JournalEntry, body_copy
+from .state.store import Begin
 from .steering import steer
 
 __all__ = ["OPENAI", "Handler", "Surface", "endpoint"]
@@ -58,17 +60,21 @@ NEUTRAL = {
 
 async def scripted_step(mock: Mock, incoming: Incoming) -> None:
     """Scenario rules and faults for operations other than chat (chat decides later, once
-    its request is parsed): an error, a fault before the response, or nothing."""
-    probe = Probe(neutral_operation(incoming.operation), incoming.operation,
-                  api_key=incoming.account, headers=incoming.headers, request=incoming.body)
-    probe.nth = mock.store.count_call(probe.operation)  # counted even with no rules yet
-    if not (mock.scenarios.has_rules() or incoming.fault):
-        return
-    decision = mock.scenarios.decide(probe, incoming.scenario)
+    its request is parsed): an error, a fault before the response, or nothing. The call is
+    counted (`nth`) whether or not rules exist yet."""
+    operation = neutral_operation(incoming.operation)
+    probe = Probe(operation, incoming.operation, api_key=incoming.key,
+                  headers=incoming.headers, request=incoming.body)
+    begun, decision = await mock.scenarios.begin(Begin(operation, incoming.account, 0), probe,
+                                                 incoming.scenario)
     if decision is not None:
-        incoming.journal.update(rule=decision.rule.name, rule_use=decision.use)
-    base = incoming.operation.encode() + str(probe.nth).encode()
-    await fire_fault(mock.clock, incoming, fault_of(decision, incoming.fault), base)
+        incoming.entry.rule, incoming.entry.rule_use = decision.rule.name, decision.use
+    fault = fault_of(decision, incoming.fault)
+    if fault is not None:
+        parts = [incoming.operation.encode()]
+        if not incoming.pinned:
+            parts.append(str(begun.nth).encode())
+        await fire_fault(mock.clock, incoming, fault, incoming.seed, *parts)
     if decision is not None and decision.reply.error is not None:
         raise scripted_error(decision.reply.error, incoming, None)
 
@@ -93,15 +99,20 @@ def endpoint(mock: Mock, name: str, handler: Handler, takes_body: bool,
     async def run(scope: dict, receive: Callable, send: Callable,
                   path_params: dict[str, str]) -> None:
         started = time.perf_counter()
-        incoming = Incoming(name, "", surface.name)
+        incoming = Incoming(name, "", surface.name,
+                            entry=JournalEntry(name, "", 0, 0.0, 0.0, mock.settings.seed,
+                                               surface.name))
         try:
             headers = incoming.headers = request_headers(scope)
-            incoming.account = mock.authenticate(surface.credentials(headers))
-            steer(mock, headers, incoming)
+            incoming.key = mock.authenticate(surface.credentials(headers))
+            incoming.account = mock.accounts.of(incoming.key)
+            await steer(mock, headers, incoming)
+            incoming.entry.seed = incoming.seed
             incoming.path_params = path_params
             incoming.query = scope.get("query_string", b"").decode("latin-1")
             if takes_body:
-                incoming.body = await read_json(headers, receive, mock.settings.max_body_bytes)
+                incoming.raw = await read_body(headers, receive, mock.settings.max_body_bytes)
+                incoming.body = parse_json(headers, incoming.raw)
             if not chat:
                 await scripted_step(mock, incoming)
             response = await handler(mock, incoming)
@@ -110,17 +121,18 @@ def endpoint(mock: Mock, name: str, handler: Handler, takes_body: bool,
         except APIError as error:
             response = surface.render_error(error)
         except ResetConnection:
-            incoming.journal["reset"] = True
+            incoming.entry.reset = True
             response = Reset()
         except ClientGone:  # nobody is left to answer
-            record(mock, incoming, 499, started)
+            await record(mock, incoming, 499, started)
             return
         except Exception as exc:  # a mockshot bug, never the client's fault
             log.exception("unhandled error in %s", name)
             response = surface.render_error(
                 APIError(500, "server_error", f"mockshot internal error: {type(exc).__name__}")
             )
-        record(mock, incoming, response.status_code, started)
+        await record(mock, incoming, response.status_code, started,
+                     getattr(response, "streaming", False))
         await response(scope, receive, send)
 
     return run
@@ -157,23 +169,23 @@ class Reset:
                 await asyncio.sleep(0)
 
 
-def record(mock: Mock, incoming: Incoming, status: int, started: float) -> None:
-    """Settle the call: a journal entry, and an access-log line when INFO is on."""
+async def record(mock: Mock, incoming: Incoming, status: int, started: float,
+                 streams: bool = False) -> None:
+    """Settle the call in one store step (its charge and its journal entry, which nothing
+    changes afterwards but `Store.update`), and write an access-log line when INFO is on."""
     elapsed_ms = (time.perf_counter() - started) * 1000
-    entry = incoming.journal  # the same dict a stream's on_close completes later
-    entry.update({
-        "operation": incoming.operation,
-        "account": incoming.account,
-        "model": incoming.model,
-        "status": status,
-        "seed": incoming.seed,
-        "at": mock.clock.now(),
-        "elapsed_ms": round(elapsed_ms, 3),
-        "request": incoming.body,
-    })
-    mock.store.journal_append(entry)
+    entry = incoming.entry
+    entry.account, entry.status, entry.at = incoming.account, status, mock.clock.now()
+    entry.elapsed_ms = round(elapsed_ms, 3)
+    if incoming.raw is not None:
+        entry.request, entry.request_bytes = body_copy(incoming.raw)
+        entry.request_is_json = incoming.body is not None
+    if streams:
+        entry.chunks_sent = 0
+    if incoming.charge is not None:
+        entry.cost = incoming.charge.amount
+    release = incoming.account if incoming.held and not streams else None
+    incoming.journal_id = await mock.store.settle(entry, incoming.charge, release)
     if access_log.isEnabledFor(logging.INFO):
         access_log.info("%s %d %.2fms model=%s", incoming.operation, status, elapsed_ms,
-                        incoming.model or "-")
-
-
+                        entry.model or "-")

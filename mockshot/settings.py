@@ -8,6 +8,7 @@ names; it may also carry `models` (catalog additions, see catalog.py).
 from __future__ import annotations
 
 import json
+import math
 import os
 import tomllib
 from collections.abc import Mapping
@@ -36,8 +37,9 @@ class Settings:
     clock_speed: float = 1.0
     max_body_bytes: int = 100 * 1024 * 1024
     request_timeout: float = 30.0  # seconds a client may take to send one request
-    initial_balance: float = 100.0
-    initial_voucher: float = 0.0
+    balance: float = 1000.0  # USD cash of each new account (alias: initial_balance)
+    voucher: float = 0.0  # USD voucher of each new account (alias: initial_voucher)
+    tier: int | None = None  # None: no rate limits; 0-5: that tier's limits for every account
     journal_size: int = 1000
     prompt_cache: bool = True
     pacing: bool = True  # stream at each model's speed (on the clock); false: instant
@@ -47,6 +49,8 @@ class Settings:
     scenario: tuple[str, ...] = ()  # scenario files loaded at start-up
     strict: bool = False  # unmatched chat calls get an error instead of generated replies
     models: tuple[dict, ...] = field(default=(), compare=False)  # config file only
+    accounts: tuple[dict, ...] = field(default=(), compare=False)  # config file only
+    tiers: tuple[dict, ...] = field(default=(), compare=False)  # config file only
 
 
     @classmethod
@@ -58,11 +62,9 @@ class Settings:
         """Defaults < config file < environment < `overrides` (the command line)."""
         environ = os.environ if environ is None else environ
         overrides = {k: v for k, v in (overrides or {}).items() if v not in (None, ())}
-        from_env = {
-            f.name: environ[ENV_PREFIX + f.name.upper()]
-            for f in fields(cls)
-            if ENV_PREFIX + f.name.upper() in environ and f.name != "models"
-        }
+        names = [f.name for f in fields(cls) if f.name not in CONFIG_ONLY] + list(ALIASES)
+        from_env = {name: environ[ENV_PREFIX + name.upper()] for name in names
+                    if ENV_PREFIX + name.upper() in environ}
         config = overrides.get("config") or from_env.get("config")
         merged: dict[str, Any] = read_config(config) if config else {}
         merged.update(from_env)
@@ -74,6 +76,7 @@ class Settings:
     def updated(self, values: Mapping[str, Any]) -> Settings:
         """A copy with `values` coerced to each field's type (strings from env/CLI too)."""
         known = {f.name: f for f in fields(self)}
+        values = {ALIASES.get(name, name): value for name, value in values.items()}
         unknown = sorted(set(values) - set(known))
         if unknown:
             raise SettingsError(f"unknown setting(s): {', '.join(unknown)}")
@@ -95,8 +98,9 @@ HELP = {
     "max_body_bytes": "largest request body accepted (default 100 MiB)",
     "request_timeout": "seconds a served client may take to send one request, headers and "
                        "body (default 30); slower ones get 408 and are closed",
-    "initial_balance": "USD cash each new account starts with",
-    "initial_voucher": "USD voucher each new account starts with",
+    "balance": "USD cash each new account starts with (default 1000)",
+    "voucher": "USD voucher each new account starts with (spent before cash)",
+    "tier": "rate-limit tier 0-5 of every account (default: no limits)",
     "journal_size": "requests the journal keeps (oldest dropped first)",
     "prompt_cache": "report cached_tokens for repeated prompt prefixes",
     "pacing": "stream at each model's time-to-first-token and tokens/s",
@@ -108,12 +112,18 @@ HELP = {
 }
 
 
+CONFIG_ONLY = ("models", "accounts", "tiers")  # lists of tables: a config file's keys only
+ALIASES = {"initial_balance": "balance", "initial_voucher": "voucher"}  # older names
+
+
 def _coerce(name: str, default: Any, value: Any) -> Any:
     try:
+        if name == "tier":
+            return None if value in (None, "", "none") else _whole(value)
         if name in ("api_key", "scenario"):
             items = value.split(",") if isinstance(value, str) else value
             return tuple(str(item).strip() for item in items if str(item).strip())
-        if name == "models":
+        if name in CONFIG_ONLY:
             return tuple(dict(item) for item in value)
         if isinstance(default, bool):
             return value if isinstance(value, bool) else _parse_bool(value)
@@ -146,6 +156,12 @@ def _check_range(name: str, value: Any) -> None:
         raise SettingsError(f"setting {name}: must be at least 1")
     if name in ("clock_speed", "request_timeout") and not 0 < value < float("inf"):
         raise SettingsError(f"setting {name}: must be a positive number")
+    if name in ("balance", "voucher") and not math.isfinite(value):
+        raise SettingsError(f"setting {name}: must be a finite number of USD")
+    if name == "voucher" and value < 0:
+        raise SettingsError("setting voucher: must not be negative (cash may be, for arrears)")
+    if name == "tier" and value is not None and value < 0:
+        raise SettingsError(f"setting tier: {value} is not a tier (0 and up; see tiers)")
 
 
 def fits_seed(value: int) -> bool:

@@ -27,12 +27,14 @@ _SEED = re.compile(r"-?[0-9]+")
 INSTANT = {"ttft_ms": 0.0, "tokens_per_second": float("inf")}
 
 
-def steer(mock: Mock, headers: dict[str, str], incoming: Incoming) -> None:
+async def steer(mock: Mock, headers: dict[str, str], incoming: Incoming) -> None:
     """Per-request steering headers: X-Mockshot-Seed, -Scenario, -Pacing and -Fault."""
-    incoming.seed = parse_seed(headers.get("x-mockshot-seed"), mock.settings.seed)
+    seed = headers.get("x-mockshot-seed")
+    incoming.seed = parse_seed(seed, mock.settings.seed)
+    incoming.pinned = seed is not None
     scenario = headers.get("x-mockshot-scenario")
     if scenario is not None:
-        incoming.scenario = check_scenario(mock, scenario)
+        incoming.scenario = await check_scenario(mock, scenario)
     pacing = headers.get("x-mockshot-pacing")
     if pacing is not None:  # parsed now, so a bad one is refused before anything is spent
         incoming.pacing = parse_pacing(pacing)
@@ -63,10 +65,10 @@ def parse_seed(value: str | None, default: int) -> int:
     return int(value)
 
 
-def check_scenario(mock: Mock, name: str) -> str:
+async def check_scenario(mock: Mock, name: str) -> str:
     """The scenario a call's rules are limited to: one that is loaded, or a 400 naming
     those that are (no rules would otherwise apply, silently)."""
-    loaded = sorted({rule.scenario for rule in mock.store.rules()})
+    loaded = sorted({rule.scenario for rule in await mock.scenarios.refresh()})
     if name not in loaded:
         names = ", ".join(clip(repr(n), 60) for n in loaded[:20]) or "none"
         raise _bad("X-Mockshot-Scenario", name, f"no scenario of that name is loaded "

@@ -327,8 +327,8 @@ def test_x_api_key_and_bearer_both_authenticate_and_the_version_is_optional(raw)
 
 def test_the_journal_names_the_surface(claude, mock):
     ask(claude)
-    entry = mock.store.journal()[-1]
-    assert (entry["operation"], entry["model"], entry["status"]) == (
+    entry = mock.journal()[-1]
+    assert (entry.operation, entry.model, entry.status) == (
         f"POST {PATH}", "kimi-k2.6", 200)
 
 
@@ -523,7 +523,7 @@ def test_an_unknown_model_is_not_found(claude):
 
 def test_an_empty_balance_is_a_rate_limit_error():
     with pytest.raises(anthropic.RateLimitError) as caught:
-        ask(fresh(initial_balance=0))
+        ask(fresh(balance=0))
     assert caught.value.status_code == 429
     assert caught.value.body["error"]["type"] == "rate_limit_error"
     assert "insufficient balance" in caught.value.body["error"]["message"]

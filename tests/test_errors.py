@@ -198,21 +198,21 @@ def test_a_failed_request_leaves_the_balance_alone_and_is_journalled(http, auth,
                                                                       status):
     reply = http.post(CHAT, json=body, headers=auth)
     assert reply.status_code == status
-    assert mock.store.balance("sk-test").cash == 100.0
-    (entry,) = mock.store.journal()
-    assert entry["operation"] == "POST /v1/chat/completions"
-    assert entry["status"] == status
-    assert entry["request"] == body
+    assert mock.balance("sk-test").cash == 1000.0
+    (entry,) = mock.journal()
+    assert entry.operation == "POST /v1/chat/completions"
+    assert entry.status == status
+    assert entry.body == body
 
 
 def test_a_broken_body_is_journalled_too(http, auth, mock):
     http.post(CHAT, content=b"{oops", headers={**auth, **JSON})
-    (entry,) = mock.store.journal()
-    assert entry["status"] == 400
+    (entry,) = mock.journal()
+    assert entry.status == 400
 
 
 def test_an_empty_account_is_refused_with_429_and_not_charged(client, mock):
-    mock.store.set_balance("sk-test", 0.0)
+    mock.set_balance("sk-test", 0.0)
     with pytest.raises(openai.RateLimitError) as caught:
         client.chat.completions.create(model="kimi-k2.6", messages=HELLO)
     assert caught.value.body["type"] == "exceeded_current_quota_error"
@@ -220,14 +220,14 @@ def test_an_empty_account_is_refused_with_429_and_not_charged(client, mock):
     assert caught.value.body["message"].endswith(
         "is suspended due to insufficient balance, please recharge your account or check "
         "your plan and billing details")
-    assert mock.store.balance("sk-test").cash == 0.0
+    assert mock.balance("sk-test").cash == 0.0
 
 
 def test_a_refused_request_does_not_warm_the_prompt_cache(client, mock):
-    mock.store.set_balance("sk-test", 0.0)
+    mock.set_balance("sk-test", 0.0)
     with pytest.raises(openai.RateLimitError):
         client.chat.completions.create(model="kimi-k2.6", messages=HELLO)
-    mock.store.set_balance("sk-test", 100.0)
+    mock.set_balance("sk-test", 100.0)
     reply = client.chat.completions.create(model="kimi-k2.6", messages=HELLO)
     assert "cached_tokens" not in reply.usage.model_extra  # the first call that was served
     assert reply.usage.prompt_tokens_details is None

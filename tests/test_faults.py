@@ -14,6 +14,7 @@ import openai
 import pytest
 
 from mockshot import Mock, Settings, async_http_client, create_app, error, fault, http_client
+from mockshot.state.journal import JournalEntry
 from mockshot.transport import httpx_module
 
 KEY = "sk-test"
@@ -60,8 +61,8 @@ def chat(client, **body):
     return list(reply) if body.get("stream") else reply
 
 
-def last(mock: Mock) -> dict:
-    return mock.store.journal()[-1]
+def last(mock: Mock) -> JournalEntry:
+    return mock.journal()[-1]
 
 
 def elapsed(mock: Mock, action) -> float:
@@ -80,7 +81,7 @@ def test_latency_advances_the_virtual_clock_by_exactly_ms(mock, connect, ms):
     mock.on(contains="story").reply(fault("latency", ms=ms))
     seconds = elapsed(mock, lambda: chat(client))
     assert seconds == pytest.approx(ms / 1000, abs=1e-6)
-    assert last(mock)["fault"] == "latency" and last(mock)["status"] == 200
+    assert last(mock).fault == "latency" and last(mock).status == 200
 
 
 def test_latency_between_ms_and_max_ms_is_drawn_from_the_seed(connect):
@@ -120,8 +121,8 @@ def test_error_faults_answer_the_real_error(mock, connect, header, exception, st
     assert caught.value.body["type"] == kind
     assert re.fullmatch(message, caught.value.body["message"])
     assert caught.value.response.headers.get("retry-after") == retry_after
-    assert last(mock)["fault"] == header.split(":")[0]
-    assert mock.store.balance(KEY).available == 100.0  # a refused call is not billed
+    assert last(mock).fault == header.split(":")[0]
+    assert mock.balance(KEY).available == 1000.0  # a refused call is not billed
 
 
 @pytest.mark.parametrize("script", ["fault", "error"])
@@ -147,13 +148,13 @@ def test_timeout_answers_504_after_its_delay(mock, connect, header, seconds):
     assert caught.value.status_code == 504
     assert caught.value.body == {"message": "upstream request timeout", "type": "server_error"}
     assert mock.clock.now() - start == pytest.approx(seconds)
-    assert last(mock)["fault"] == "timeout"
+    assert last(mock).fault == "timeout"
 
 
 def test_reset_drops_the_connection_in_process(mock, connect):
     with pytest.raises(openai.APIConnectionError):
         chat(connect(mock, fault="reset"))
-    assert last(mock)["reset"] is True and last(mock)["fault"] == "reset"
+    assert last(mock).reset is True and last(mock).fault == "reset"
 
 
 @pytest.fixture
@@ -180,7 +181,7 @@ def test_reset_drops_the_connection_over_a_socket(served, over_socket):
         client.chat.completions.create(**CHAT)
     with pytest.raises(openai.APIConnectionError):
         client.models.list()
-    assert [e["reset"] for e in served.mock.store.journal()[-2:]] == [True, True]
+    assert [e.reset for e in served.mock.journal()[-2:]] == [True, True]
     assert over_socket().models.list().data  # the server itself is fine
 
 
@@ -241,7 +242,7 @@ def test_error_frame_breaks_the_stream_with_the_real_error(mock, connect, raw, h
     assert caught.value.body == expected
     sent = frames(post(raw, header, stream=True))
     assert len(sent) == 3 and json.loads(sent[-1][6:]) == {"error": expected}
-    assert last(mock)["chunks_sent"] == 3
+    assert last(mock).chunks_sent == 3
 
 
 def test_malformed_frame_is_cut_mid_json_and_the_stream_goes_on():
@@ -346,7 +347,7 @@ def test_the_fault_header_works_on_models_and_balance(mock, connect, path):
     assert elapsed(mock, lambda: get("latency:ms=400")) == pytest.approx(0.4, abs=1e-6)
     with pytest.raises(openai.BadRequestError, match="slow_first_token breaks a stream"):
         get("slow_first_token:ms=400")  # a stream fault cannot happen here: refused
-    assert [e.get("fault") for e in mock.store.journal()] == [
+    assert [e.fault for e in mock.journal()] == [
         "rate_limit", "server_error", "timeout", "reset", "truncated_body", "latency", None]
 
 
@@ -367,7 +368,7 @@ def test_the_header_fault_wins_over_the_rules(mock, connect):
     mock.on(contains="story").reply(fault("server_error"))
     with pytest.raises(openai.RateLimitError):
         chat(connect(mock, fault="overloaded"))
-    assert last(mock)["rule"] == mock.store.rules()[0].name
+    assert last(mock).rule == mock.rules()[0].name
 
 
 # --- seeds: the same failures again, and only the call decides ----------------------------------
@@ -400,7 +401,33 @@ def test_probability_faults_replay_with_the_seed(scripted):
     assert set(first) == {200, 500}
     assert statuses_with(0, scripted=scripted) == first
     assert statuses_with(1, scripted=scripted) != first
-    assert statuses_with(1, header_seed=0, scripted=scripted) == first  # X-Mockshot-Seed
+
+
+def test_a_rule_served_fault_replays_with_the_same_seed_and_uses():
+    """A rule's draws follow its uses, so a pinned seed replays the same sequence."""
+    first = statuses_with(0, scripted=True)
+    assert statuses_with(1, header_seed=0, scripted=True) == first
+
+
+def test_a_pinned_seed_draws_the_same_fault_on_every_identical_call():
+    once = statuses_with(0, header_seed=7)
+    assert len(set(once)) == 1 and statuses_with(1, header_seed=7) == once
+
+
+def test_each_generated_calls_fault_replays_from_its_journal_seed():
+    mock = Mock(Settings(clock="virtual", seed=0))
+    app = create_app(mock=mock)
+    headers = {"Authorization": f"Bearer {KEY}", "X-Mockshot-Fault": "server_error:probability=0.5"}
+    with http_client(app) as inner:
+        first = [inner.post("/v1/chat/completions", json=CHAT, headers=headers).status_code
+                 for _ in range(16)]
+    assert set(first) == {200, 500}
+    for entry, status in zip(mock.journal(), first, strict=True):
+        fresh = create_app(Settings(clock="virtual", seed=99))
+        with http_client(fresh) as inner:
+            again = inner.post("/v1/chat/completions", json=CHAT,
+                               headers={**headers, "X-Mockshot-Seed": str(entry.seed)})
+        assert again.status_code == status, entry
 
 
 def test_probability_faults_on_other_operations_replay_with_the_seed():
@@ -455,12 +482,12 @@ def test_the_journal_shows_rule_use_fault_and_seed_to_replay(connect):
     first = chat(client)
     with pytest.raises(openai.APIError):
         chat(client, stream=True)
-    entries = mock.store.journal()
-    assert [(e["rule"], e["rule_use"], e["fault"], e["seed"]) for e in entries] == [
+    entries = mock.journal()
+    assert [(e.rule, e.rule_use, e.fault, e.seed) for e in entries] == [
         ("story", 0, "latency", 1234), ("story", 1, "error_frame", 1234)]
-    assert entries[1]["chunks_sent"] == 2
+    assert entries[1].chunks_sent == 2
     # replay: the same rules and calls, the journal's seed sent as X-Mockshot-Seed
-    replayed = chat(connect(flaky_story(), seed=entries[0]["seed"]))
+    replayed = chat(connect(flaky_story(), seed=entries[0].seed))
     assert (replayed.id, replayed.choices[0].message.content) == (
         first.id, first.choices[0].message.content)
     other = chat(connect(flaky_story(), seed=4321))

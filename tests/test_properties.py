@@ -105,7 +105,7 @@ VALID_CLIENT = checked_client(new_app())
 INVALID_CLIENT = checked_client(new_app())
 ESTIMATE_CLIENT = checked_client(new_app())
 INITIAL_BALANCE = 0.002  # a few chats in, the account runs dry: 429s are exercised too
-BALANCE_APP = new_app(initial_balance=INITIAL_BALANCE)
+BALANCE_APP = new_app(balance=INITIAL_BALANCE)
 BALANCE_CLIENT = checked_client(BALANCE_APP)
 
 
@@ -635,7 +635,7 @@ def account_actions(draw) -> list[tuple[str, Any]]:
 @given(actions=account_actions())
 def test_balance_goes_down_only_by_chats_and_never_on_a_rejection(actions):
     key = fresh_key()
-    store = BALANCE_APP.state.mock.store
+    mock = BALANCE_APP.state.mock
     client = BALANCE_CLIENT
 
     def shown() -> float:
@@ -643,7 +643,7 @@ def test_balance_goes_down_only_by_chats_and_never_on_a_rejection(actions):
         assert reply.status_code == 200, reply.text
         return reply.json()["data"]["available_balance"]
 
-    before, before_shown = store.balance(key), shown()
+    before, before_shown = mock.balance(key), shown()
     assert before.available == before_shown == INITIAL_BALANCE
     for kind, payload in actions:
         if kind == "chat":
@@ -657,7 +657,7 @@ def test_balance_goes_down_only_by_chats_and_never_on_a_rejection(actions):
                 {"model": "kimi-k2.6", "messages": [{"role": "user", "content": "count me"}]}))
         else:
             response = client.get("/v1/models", headers=auth(key))
-        after = store.balance(key)
+        after = mock.balance(key)
         if kind == "chat" and before.available > 0:
             assert response.status_code == 200, (payload, response.text)
             cost = expected_cost(payload, response.json()["usage"])

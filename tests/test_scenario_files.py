@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from mockshot import Mock, Settings, cli
 from mockshot.scenarios.book import ScenarioBook
 from mockshot.scenarios.files import ScenarioFileError, check_files, read_scenario_file
-from mockshot.state.store import MemoryStore
+from mockshot.state.memory import MemoryStore
 
 ROOT = Path(__file__).resolve().parent.parent
 READY = sorted(str(p) for p in (ROOT / "scenarios").glob("*.yaml"))
@@ -164,7 +164,7 @@ def test_two_files_sharing_a_rule_name_keep_both_rules_or_say_so(tmp_path):
     except ValueError as clash:  # reported: fine, as long as it names the rule
         assert "greet" in str(clash)
         return
-    assert sorted((rule.scenario, rule.name) for rule in mock.store.rules()) == [
+    assert sorted((rule.scenario, rule.name) for rule in mock.rules()) == [
         ("a", "greet"), ("b", "greet")]
 
 
@@ -226,7 +226,7 @@ def test_what_check_accepts_loads(tmp_path, header):
     path = write(tmp_path, "header.yaml",
                  f"rules:\n  - match: {{header: {header}}}\n    reply: {{content: x}}\n")
     if check_files([path]) == []:
-        ScenarioBook(MemoryStore()).load(read_scenario_file(path))
+        ScenarioBook(MemoryStore()).load_sync(read_scenario_file(path))
 
 
 # hypothesis: mutations of the ready-made documents, YAML-ish text, random bytes
@@ -302,7 +302,7 @@ def test_mutated_documents_are_checked_and_what_passes_loads(document, form):
             else json.dumps(document, ensure_ascii=False))
     path = write(SCRATCH, f"mutated.{form}", text)
     if not checked_without_crash(path):
-        ScenarioBook(MemoryStore()).load(read_scenario_file(path))
+        ScenarioBook(MemoryStore()).load_sync(read_scenario_file(path))
 
 
 @SETTINGS

@@ -27,7 +27,7 @@ from mockshot import Mock, Settings, create_app, http_client
 from mockshot.errors import account_label
 from mockshot.scenarios.book import ScenarioBook
 from mockshot.scenarios.files import read_scenario_file
-from mockshot.state.store import MemoryStore
+from mockshot.state.memory import MemoryStore
 from mockshot.transport import httpx_module
 
 from . import spec_check
@@ -99,7 +99,7 @@ def tool_results(message, content: str = "ok") -> list[dict]:
 
 
 def statuses(mock: Mock) -> list[int]:
-    return [entry["status"] for entry in mock.store.journal()]
+    return [entry.status for entry in mock.journal()]
 
 
 # --- every file ------------------------------------------------------------------------------
@@ -118,10 +118,10 @@ def test_every_file_loads_and_is_a_commented_named_story(path):
     assert document["scenario"] == path.stem
     assert document["description"]
     assert path.read_text().startswith("# ")
-    rules = ScenarioBook(MemoryStore()).load(document, f"{path}: ")
+    rules = ScenarioBook(MemoryStore()).load_sync(document, f"{path}: ")
     assert [r.scenario for r in rules] == [path.stem] * len(rules)
     assert all(rule.get("name") for rule in document["rules"])
-    assert Mock(Settings(scenario=(str(path),), clock="virtual")).scenarios.has_rules()
+    assert Mock(Settings(scenario=(str(path),), clock="virtual")).rules()
 
 
 def test_all_files_load_together_and_the_header_picks_one(connect):
@@ -167,7 +167,7 @@ def test_happy_path_streams_the_summary_and_generates_the_rest(connect):
     assert chunks[-1].choices[0].finish_reason == "stop"
     other = client.chat.completions.create(model="kimi-k2.6", messages=user("Tell me a joke"))
     assert other.choices[0].message.content and "#1042" not in other.choices[0].message.content
-    assert [e.get("rule") for e in mock.store.journal()] == ["streamed-summary", None]
+    assert [e.rule for e in mock.journal()] == ["streamed-summary", None]
 
 
 # --- tool-call-loop.yaml -----------------------------------------------------------------------
@@ -195,7 +195,7 @@ def test_tool_call_loop_calls_get_weather_then_answers(connect):
     assert final.choices[0].finish_reason == "stop"
     assert final.choices[0].message.content == "It is 18 °C and sunny in Paris right now."
     assert final.choices[0].message.tool_calls is None
-    assert [e["rule"] for e in mock.store.journal()] == ["call-get-weather", "answer-from-result"]
+    assert [e.rule for e in mock.journal()] == ["call-get-weather", "answer-from-result"]
 
 
 # --- parallel-tools.yaml -----------------------------------------------------------------------
@@ -329,8 +329,8 @@ def test_rate_limited_the_sdk_retries_recover_deterministically(connect, sdk_sle
     assert raw.parse().choices[0].message.content.startswith("Done:")
     assert raw.retries_taken == 2
     assert sdk_sleeps == [1.0, 1.0]  # the SDK waited exactly what Retry-After said
-    journal = mock.store.journal()
-    assert [(e["status"], e["rule"], e["rule_use"]) for e in journal] == [
+    journal = mock.journal()
+    assert [(e.status, e.rule, e.rule_use) for e in journal] == [
         (429, "rpm-burst", 0),
         (429, "rpm-burst", 1),
         (200, "rpm-burst", 2)]
@@ -366,9 +366,9 @@ def stream_outcomes(seed: int, calls: int = 12) -> list[str]:
         finished = chunks and chunks[-1].choices and chunks[-1].choices[0].finish_reason
         outcomes.append("ok" if finished else "cut")
         if not finished:
-            assert len(chunks) == 4 and mock.store.journal()[-1]["chunks_sent"] == 4
+            assert len(chunks) == 4 and mock.journal()[-1].chunks_sent == 4
     client.close()
-    faults = [e.get("fault") for e in mock.store.journal()]
+    faults = [e.fault for e in mock.journal()]
     assert faults == [{"ok": None, "cut": "stream_cut", "error": "error_frame"}[o]
                       for o in outcomes]
     return outcomes
@@ -389,7 +389,7 @@ def test_flaky_stream_leaves_non_streaming_calls_alone(connect):
     for _ in range(6):
         reply = client.chat.completions.create(model="moonshot-v1-8k", messages=user("Hi"))
         assert reply.choices[0].finish_reason == "stop"
-    assert [e.get("fault") for e in mock.store.journal()] == [None] * 6
+    assert [e.fault for e in mock.journal()] == [None] * 6
 
 
 # --- overloaded-engine.yaml --------------------------------------------------------------------
@@ -409,7 +409,7 @@ def test_overloaded_engine_refuses_kimi_k26_with_retry_after(connect, sdk_sleeps
         connect(mock, retries=2).chat.completions.create(model="kimi-k2.6", messages=user("Hi"))
     assert sdk_sleeps == [5.0, 5.0]
     assert statuses(mock) == [429, 200, 429, 429, 429]
-    assert [e.get("fault") for e in mock.store.journal()] == [
+    assert [e.fault for e in mock.journal()] == [
         "overloaded", None, "overloaded", "overloaded", "overloaded"]
 
 
@@ -441,7 +441,7 @@ def test_insufficient_balance_leaves_free_endpoints_working(connect):
     client = connect(load("insufficient-balance"))
     assert "kimi-k2.6" in [m.id for m in client.models.list().data]
     balance = client.get("/users/me/balance", cast_to=object)
-    assert balance["data"]["available_balance"] == 100.0  # refused calls are not billed
+    assert balance["data"]["available_balance"] == 1000.0  # refused calls are not billed
     estimate = client.post("/tokenizers/estimate-token-count", cast_to=object,
                            body={"model": "kimi-k2.6", "messages": user("Hi")})
     assert estimate["data"]["total_tokens"] > 0

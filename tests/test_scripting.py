@@ -57,7 +57,7 @@ def content(reply) -> str:
 
 
 def rules_used(mock: Mock) -> list[str | None]:
-    return [entry.get("rule") for entry in mock.store.journal()]
+    return [entry.rule for entry in mock.journal()]
 
 
 # --- replies in order -------------------------------------------------------------------------
@@ -72,7 +72,7 @@ def test_reply_then_uses_each_reply_once_then_repeats_the_last(mock, sdk):
     assert json.loads(first.message.tool_calls[0].function.arguments) == {"city": "Paris"}
     assert [content(r) for r in replies[1:]] == ["It is sunny.", "Still sunny.", "Still sunny."]
     assert rule.calls == 4
-    assert [e["rule_use"] for e in mock.store.journal()] == [0, 1, 2, 3]
+    assert [e.rule_use for e in mock.journal()] == [0, 1, 2, 3]
 
 
 def test_cycle_loops_over_the_replies(mock, sdk):
@@ -102,9 +102,9 @@ def test_named_states_script_a_multi_turn_flow(mock, sdk):
     assert content(ask(sdk, "large")) != "Large it is."  # not before the size was asked
     assert [content(ask(sdk, text)) for text in ("buy shoes", "large", "large")] == [
         "Which size?", "Large it is.", "Anything else?"]
-    assert mock.store.scenario_state("checkout") == "done"
+    assert mock.scenario_state("checkout") == "done"
     mock.reset()
-    assert mock.store.scenario_state("checkout") == "started"
+    assert mock.scenario_state("checkout") == "started"
     assert content(ask(sdk, "buy shoes")) == "Which size?"
 
 
@@ -113,7 +113,7 @@ def test_a_later_step_changes_the_registered_rule_in_place(mock, sdk):
     assert content(ask(sdk, "x")) == "one"
     rule.then("two")
     assert [content(ask(sdk, "x")) for _ in range(2)] == ["two", "two"]
-    assert len(mock.store.rules()) == 1 and rule.calls == 3
+    assert len(mock.rules()) == 1 and rule.calls == 3
 
 
 def test_bad_steps_are_refused_at_once(mock):
@@ -123,7 +123,7 @@ def test_bad_steps_are_refused_at_once(mock):
         mock.on(contains="x").reply(42)
     with pytest.raises(ScenarioError, match=r"not a valid regex"):
         mock.on(regex="(").reply("x")
-    assert not mock.scenarios.has_rules()
+    assert not bool(mock.rules())
 
 
 # --- matching ---------------------------------------------------------------------------------
@@ -237,7 +237,7 @@ def test_other_operations_take_errors_and_faults(mock, sdk):
 def test_content_replies_on_other_operations_are_refused(mock, sdk, reply):
     with pytest.raises(ScenarioError, match="can only script chat operations"):
         mock.on(operation="models").reply(reply)
-    assert not mock.scenarios.has_rules()
+    assert not bool(mock.rules())
     assert sdk.models.list().data
 
 
@@ -269,7 +269,7 @@ def test_usage_overrides_are_reported_and_billed(mock, sdk):
     usage = ask(sdk, "u").usage
     assert (usage.prompt_tokens, usage.completion_tokens, usage.total_tokens) == (11, 42, 53)
     assert usage.prompt_tokens_details.cached_tokens == 5
-    spent = 100.0 - mock.store.balance(KEY).available  # moonshot-v1-8k: no cache-hit price
+    spent = 1000.0 - mock.balance(KEY).available  # moonshot-v1-8k: no cache-hit price
     assert spent == pytest.approx((11 * 0.2 + 42 * 2.0) / 1e6)
 
 
@@ -335,7 +335,7 @@ def test_a_scripted_error_is_the_real_one_and_is_not_billed(mock, sdk):
         "message": "The request was rejected because it was considered high risk",
         "type": "content_filter"}
     balance = sdk.get("/users/me/balance", cast_to=object)["data"]["available_balance"]
-    assert balance == 100.0
+    assert balance == 1000.0
 
 
 # --- strict mode and the scenario header ------------------------------------------------------

@@ -32,9 +32,11 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from mockshot import Mock, ServedMock, Settings, async_http_client, create_app, http_client
+from mockshot.state.journal import JournalEntry
 from mockshot.transport import httpx_module
 
 from . import spec_check
+from .streams import CHUNK_KEYS, accumulate, chunks, compact, frames
 
 KEY = "sk-test"
 AUTH = {"Authorization": f"Bearer {KEY}"}
@@ -60,70 +62,6 @@ EVENT = {"type": "function", "function": {
         "attendees": {"type": "array", "items": {"type": "string"}},
         "notes": {"type": "string"}},
         "required": ["title", "day", "attendees"]}}}
-
-FRAME = re.compile(rb"data: ([^\n]*)\n\n")
-CHUNK_KEYS = ["id", "object", "created", "model", "choices", "system_fingerprint"]
-
-
-# --- reading a stream -----------------------------------------------------------------------
-
-
-def frames(body: bytes) -> list[bytes]:
-    """The payload of every `data:` event, after checking the events cover every byte."""
-    found = list(FRAME.finditer(body))
-    assert b"".join(m.group(0) for m in found) == body, "bytes outside `data: ...\\n\\n` events"
-    return [m.group(1) for m in found]
-
-
-def compact(value: Any) -> bytes:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-def chunks(body: bytes) -> list[dict]:
-    """The chunks of a complete stream: compact JSON events, then exactly one [DONE]."""
-    payloads = frames(body)
-    assert payloads[-1] == b"[DONE]" and payloads.count(b"[DONE]") == 1
-    out = []
-    for payload in payloads[:-1]:
-        chunk = json.loads(payload)
-        assert payload == compact(chunk), f"not compact JSON: {payload[:80]!r}"
-        out.append(chunk)
-    return out
-
-
-def accumulate(stream: list[dict]) -> dict:
-    """What the deltas add up to, per choice (message, finish_reason, the finish chunk's
-    usage), and the top-level usage of an `include_usage` chunk."""
-    choices: dict[int, dict] = {}
-    usage = None
-    for chunk in stream:
-        if not chunk["choices"]:
-            usage = chunk["usage"]
-            continue
-        for choice in chunk["choices"]:
-            state = choices.setdefault(choice["index"], {"message": {}, "finish_reason": None,
-                                                         "usage": None})
-            message = state["message"]
-            for key, value in choice["delta"].items():
-                if key == "tool_calls":
-                    calls = message.setdefault("tool_calls", [])
-                    for part in value:
-                        if part["index"] == len(calls):  # the call's first delta
-                            calls.append({"index": part["index"], "id": part["id"],
-                                          "type": part["type"],
-                                          "function": dict(part["function"])})
-                        else:
-                            calls[part["index"]]["function"]["arguments"] += \
-                                part["function"]["arguments"]
-                elif key == "role":
-                    message["role"] = value
-                else:
-                    message[key] = message.get(key, "") + value
-            if choice["finish_reason"] is not None:
-                state["finish_reason"] = choice["finish_reason"]
-                state["usage"] = choice.get("usage")
-    return {"choices": [choices[i] for i in sorted(choices)], "usage": usage}
-
 
 def sdk_chunks(stream) -> list[dict]:
     """SDK chunk objects as the JSON they came from (extra fields such as
@@ -669,10 +607,10 @@ async def test_a_complete_stream_is_journalled_as_not_disconnected(request, mock
     stream = await _maybe(sdk.chat.completions.create(model="moonshot-v1-8k", messages=HELLO,
                                                       stream=True))
     got = await sdk_chunks_async(stream) if side == "async_client" else sdk_chunks(stream)
-    entry = mock.store.journal()[-1]
-    assert entry["status"] == 200
-    assert entry["chunks_sent"] == len(got) + 1  # [DONE] too
-    assert entry["disconnected"] is False
+    entry = mock.journal()[-1]
+    assert entry.status == 200
+    assert entry.chunks_sent == len(got) + 1  # [DONE] too
+    assert entry.disconnected is False
 
 
 # --- in-process really streams ------------------------------------------------------------
@@ -704,14 +642,14 @@ def test_the_sync_in_process_client_gets_the_first_chunk_before_the_last_is_made
         for chunk in stream:
             if first_at is None:
                 first_at = time.perf_counter() - started
-                sent_at_first = mock.store.journal()[-1]["chunks_sent"]
+                sent_at_first = mock.journal()[-1].chunks_sent
             del chunk
         return first_at, sent_at_first, time.perf_counter() - started
 
     first_at, sent_at_first, elapsed = within(HANG, consume)
     assert sent_at_first <= 3 < total
     assert elapsed > 0.2 and first_at < elapsed / 3
-    assert mock.store.journal()[-1]["chunks_sent"] == total
+    assert mock.journal()[-1].chunks_sent == total
 
 
 @pytest.mark.anyio
@@ -725,7 +663,7 @@ async def test_the_async_in_process_client_gets_the_first_chunk_before_the_last_
     async for _chunk in stream:
         if first_at is None:
             first_at = time.perf_counter() - started
-            sent_at_first = mock.store.journal()[-1]["chunks_sent"]
+            sent_at_first = mock.journal()[-1].chunks_sent
     elapsed = time.perf_counter() - started
     assert sent_at_first <= 3 < total
     assert elapsed > 0.2 and first_at < elapsed / 3
@@ -750,9 +688,9 @@ def test_hanging_up_in_process_sync_stops_the_stream(caplog):
         stream.close()
 
     within(HANG, hang_up)
-    entry = mock.store.journal()[-1]
-    assert entry["disconnected"] is True
-    assert READ <= entry["chunks_sent"] < total
+    entry = mock.journal()[-1]
+    assert entry.disconnected is True
+    assert READ <= entry.chunks_sent < total
     time.sleep(0.1)
     assert errors_logged(caplog) == []
 
@@ -776,9 +714,9 @@ async def test_hanging_up_in_process_async_stops_the_stream_and_leaves_no_task(c
     await within_async(HANG, hang_up())
     left = {t for t in asyncio.all_tasks() - before if not t.done()}
     assert left == set(), f"tasks still running after the client hung up: {left}"
-    entry = mock.store.journal()[-1]
-    assert entry["disconnected"] is True
-    assert READ <= entry["chunks_sent"] < total
+    entry = mock.journal()[-1]
+    assert entry.disconnected is True
+    assert READ <= entry.chunks_sent < total
     await asyncio.sleep(0.1)
     assert errors_logged(caplog) == []
 
@@ -793,7 +731,7 @@ def test_hanging_up_early_on_the_virtual_clock_does_not_hang_sync(mock, app):
                 break
 
     within(HANG, hang_up)
-    assert mock.store.journal()[-1]["disconnected"] is True
+    assert mock.journal()[-1].disconnected is True
 
 
 @pytest.mark.anyio
@@ -806,7 +744,7 @@ async def test_hanging_up_early_on_the_virtual_clock_does_not_hang_async(mock, a
         await stream.close()
 
     await within_async(HANG, hang_up())
-    assert mock.store.journal()[-1]["disconnected"] is True
+    assert mock.journal()[-1].disconnected is True
 
 
 @pytest.fixture(scope="module")
@@ -817,15 +755,15 @@ def real_served():
         yield running
 
 
-def _settled(mock: Mock, deadline: float = 3.0) -> dict:
+def _settled(mock: Mock, deadline: float = 3.0) -> JournalEntry:
     """The last journal entry once the server has seen how its stream ended."""
     end = time.monotonic() + deadline
     while time.monotonic() < end:
-        entry = mock.store.journal()[-1]
-        if "disconnected" in entry:
+        entry = mock.journal()[-1]
+        if entry.disconnected is not None:
             return entry
         time.sleep(0.01)
-    return mock.store.journal()[-1]
+    return mock.journal()[-1]
 
 
 def test_hanging_up_over_a_socket_sync_stops_the_stream(real_served, caplog):
@@ -842,8 +780,8 @@ def test_hanging_up_over_a_socket_sync_stops_the_stream(real_served, caplog):
 
     within(HANG, hang_up)
     entry = _settled(real_served.mock)
-    assert entry["disconnected"] is True
-    assert READ <= entry["chunks_sent"] < total
+    assert entry.disconnected is True
+    assert READ <= entry.chunks_sent < total
     assert errors_logged(caplog) == []
 
 
@@ -864,8 +802,8 @@ async def test_hanging_up_over_a_socket_async_stops_the_stream(real_served, capl
 
     await within_async(HANG, hang_up())
     entry = await asyncio.to_thread(_settled, real_served.mock)
-    assert entry["disconnected"] is True
-    assert READ <= entry["chunks_sent"] < total
+    assert entry.disconnected is True
+    assert READ <= entry.chunks_sent < total
     assert errors_logged(caplog) == []
 
 
@@ -888,7 +826,7 @@ def test_an_error_frame_after_three_frames_has_the_real_shape(mock, http):
         "message": "The engine is currently overloaded, please try again later",
         "type": "engine_overloaded_error"}})
     assert payloads[4:] in ([], [b"[DONE]"])  # nothing of the reply after the error
-    assert mock.store.journal()[-1]["fault"] == "error_frame"
+    assert mock.journal()[-1].fault == "error_frame"
 
 
 def test_an_error_frame_can_name_its_type(http):

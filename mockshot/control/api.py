@@ -13,9 +13,8 @@ import hmac
 import ipaddress
 import logging
 import math
-import threading
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib.parse import parse_qs
 
 import yaml
@@ -29,7 +28,9 @@ from ..router import Route
 from ..scenarios.checks import Problem, ScenarioError
 from ..scenarios.documents import parse_yaml
 from ..scenarios.rules import Rule
+from ..state.accounts import AccountState
 from ..state.clock import LATEST_TIME
+from ..state.store import KEEP, Balance
 from .journal_view import journal_page
 
 __all__ = ["routes"]
@@ -42,15 +43,13 @@ YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yam
 
 @dataclass(slots=True)
 class Call:
-    """One admin request: the mock it steers and what the client sent; `loading` is held
-    while a document is checked and added (one at a time, off the event loop)."""
+    """One admin request: the mock it steers and what the client sent."""
 
     mock: Mock
     headers: dict[str, str]
     params: dict[str, str]
     query: dict[str, str]
     receive: Callable
-    loading: threading.Lock = field(default_factory=threading.Lock)
 
 
 AdminHandler = Callable[[Call], Awaitable[Response]]
@@ -103,6 +102,8 @@ def _finite(value: object) -> bool:
 KINDS: dict[str, Callable[[object], bool]] = {
     "a boolean": lambda value: isinstance(value, bool),
     "a number": _finite,
+    "null or a whole number": lambda value: value is None or (
+        isinstance(value, int) and not isinstance(value, bool)),
 }
 
 
@@ -169,7 +170,7 @@ async def reset(call: Call) -> Response:
                   {"keep_accounts": "a boolean", "keep_rules": "a boolean"})
     options = {"keep_accounts": body.get("keep_accounts", False),
                "keep_rules": body.get("keep_rules", True)}
-    call.mock.reset(**options)
+    await call.mock.forget(**options)
     return json_response({"status": "ok", **options})
 
 
@@ -201,34 +202,59 @@ async def move_clock(call: Call) -> Response:
     return json_response(clock_body(call.mock))
 
 
+def account_body(mock: Mock, key: str, state: AccountState) -> dict:
+    """The real balance body, plus what only a mock shows: which account the key bills,
+    its tier, the tier's limits and the usage windows now."""
+    balance = Balance(state.cash, state.voucher).body()
+    return {**balance, "account": mock.accounts.of(key), "tier": state.tier,
+            "limits": state.limits.as_dict() if state.limits else None, "usage": state.usage}
+
+
 async def get_account(call: Call) -> Response:
-    return json_response(call.mock.store.balance(call.params["key"]).body())
+    key = call.params["key"]
+    state = await call.mock.store.account(call.mock.accounts.of(key), call.mock.clock.now())
+    return json_response(account_body(call.mock, key, state))
+
+
+def _tier(mock: Mock, body: dict) -> object:
+    tier = body.get("tier", KEEP)
+    if tier is not KEEP and tier is not None and tier not in mock.accounts.tiers:
+        known = ", ".join(str(t) for t in sorted(mock.accounts.tiers))
+        raise invalid_request(f"tier must be null (no limits) or one of {known}, got {tier!r}")
+    return tier
 
 
 async def put_account(call: Call) -> Response:
-    """Set an account's balance: `{"cash": n, "voucher": n}` (voucher 0 if left out)."""
-    body = fields(await body_of(call), {"cash": "a number", "voucher": "a number"}, ("cash",))
+    """Set any of an account's `cash`, `voucher` (USD) and `tier` (null: no limits)."""
+    body = fields(await body_of(call), {"cash": "a number", "voucher": "a number",
+                                        "tier": "null or a whole number"})
+    if not body:
+        raise invalid_request("send at least one of cash, voucher (USD) or tier")
+    tier = _tier(call.mock, body)
     if body.get("voucher", 0) < 0:
         raise invalid_request("voucher must not be negative (cash may be, for arrears)")
-    if not math.isfinite(float(body["cash"]) + float(body.get("voucher", 0))):
+    if not math.isfinite(float(body.get("cash", 0)) + float(body.get("voucher", 0))):
         raise invalid_request("cash and voucher must add up to a finite amount")
-    balance = call.mock.store.set_balance(call.params["key"], float(body["cash"]),
-                                          float(body.get("voucher", 0)))
-    return json_response(balance.body())
+    key = call.params["key"]
+    money = {name: float(body[name]) for name in ("cash", "voucher") if name in body}
+    await call.mock.store.set_account(call.mock.accounts.of(key), tier=tier, **money)
+    state = await call.mock.store.account(call.mock.accounts.of(key), call.mock.clock.now())
+    return json_response(account_body(call.mock, key, state))
 
 
 # ---- rules and scenarios -------------------------------------------------------------
 
-def rule_view(mock: Mock, rule: Rule) -> dict:
-    return {**rule.to_dict(), "uses": mock.store.rule_uses(rule.name)}
+async def rule_views(mock: Mock, rules: list[Rule]) -> list[dict]:
+    uses = (await mock.store.progress()).uses
+    return [{**rule.to_dict(), "uses": uses.get(rule.name, 0)} for rule in rules]
 
 
 def listing(data: list, status: int = 200) -> Response:
     return json_response({"object": "list", "data": data}, status)
 
 
-def find_rule(mock: Mock, name: str) -> Rule:
-    for rule in mock.store.rules():
+async def find_rule(mock: Mock, name: str) -> Rule:
+    for rule in await mock.scenarios.refresh():
         if rule.name == name:
             return rule
     raise no_rule(name)
@@ -239,44 +265,39 @@ def no_rule(name: str) -> APIError:
 
 
 async def list_rules(call: Call) -> Response:
-    return listing([rule_view(call.mock, rule) for rule in call.mock.store.rules()])
+    return listing(await rule_views(call.mock, await call.mock.scenarios.refresh()))
 
 
 async def get_rule(call: Call) -> Response:
-    return json_response(rule_view(call.mock, find_rule(call.mock, call.params["name"])))
+    rule = await find_rule(call.mock, call.params["name"])
+    return json_response((await rule_views(call.mock, [rule]))[0])
 
 
 async def delete_rule(call: Call) -> Response:
     name = call.params["name"]
-    if not call.mock.store.remove_rule(name):
+    if not await call.mock.store.remove_rule(name):
         raise no_rule(name)
     return json_response({"name": name, "deleted": True})
 
 
 async def clear_rules(call: Call) -> Response:
-    count = len(call.mock.store.rules())
-    call.mock.store.clear_rules()
+    count = len(await call.mock.scenarios.refresh())
+    await call.mock.store.clear_rules()
     return json_response({"deleted": count})
 
 
-async def load(call: Call, document: dict, single: bool = False) -> tuple[list[Rule], bool]:
+async def load(mock: Mock, document: dict, single: bool = False) -> tuple[list[Rule], bool]:
     """Add a document's rules, all or nothing, and whether any is new (not a replacement
     by name); a 400 listing every problem and its path (relative to the posted rule when
-    one rule was posted). Checking a large document takes a while, so it runs in a worker
-    thread and the loop goes on answering everyone else."""
+    one rule was posted)."""
+    before = {rule.name for rule in await mock.scenarios.refresh()}
     try:
-        return await asyncio.to_thread(_load, call, document)
+        rules = await mock.scenarios.load(document)
     except ScenarioError as exc:
         problems = [Problem(p.path[2:], p.message) if single else p for p in exc.problems]
         raise invalid_request("invalid scenario: " + "; ".join(
             f"{p.where()}: {p.message}" for p in problems)) from None
-
-
-def _load(call: Call, document: dict) -> tuple[list[Rule], bool]:
-    with call.loading:
-        before = {rule.name for rule in call.mock.store.rules()}
-        rules = call.mock.scenarios.load(document)
-        return rules, any(rule.name not in before for rule in rules)
+    return rules, any(rule.name not in before for rule in rules)
 
 
 async def add_rules(call: Call) -> Response:
@@ -284,29 +305,29 @@ async def add_rules(call: Call) -> Response:
     201 when a rule is new, 200 when every rule replaced one of the same name."""
     body = await body_of(call)
     if "rules" in body:
-        return added(call.mock, *await load(call, body))
-    rules, new = await load(call, {"rules": [body]}, single=True)
-    return json_response(rule_view(call.mock, rules[0]), 201 if new else 200)
+        return await added(call.mock, *await load(call.mock, body))
+    rules, new = await load(call.mock, {"rules": [body]}, single=True)
+    return json_response((await rule_views(call.mock, rules))[0], 201 if new else 200)
 
 
 async def load_scenario(call: Call) -> Response:
     """A whole scenario document, as JSON or YAML."""
-    return added(call.mock, *await load(call, await body_of(call)))
+    return await added(call.mock, *await load(call.mock, await body_of(call)))
 
 
-def added(mock: Mock, rules: list[Rule], new: bool) -> Response:
-    return listing([rule_view(mock, rule) for rule in rules], 201 if new else 200)
+async def added(mock: Mock, rules: list[Rule], new: bool) -> Response:
+    return listing(await rule_views(mock, rules), 201 if new else 200)
 
 
 # ---- the journal ---------------------------------------------------------------------
 
 async def journal(call: Call) -> Response:
-    return json_response(journal_page(call.mock.store.journal(), call.query))
+    return json_response(journal_page(await call.mock.store.journal(), call.query))
 
 
 async def unmatched_calls(call: Call) -> Response:
     """The journal's unmatched chat calls (other filters apply too)."""
-    return json_response(journal_page(call.mock.store.journal(),
+    return json_response(journal_page(await call.mock.store.journal(),
                                       {**call.query, "unmatched": "true"}))
 
 
@@ -331,8 +352,7 @@ ROUTES: tuple[tuple[str, str, AdminHandler], ...] = (
 OPEN = frozenset({"/health"})  # readiness probes need no token
 
 
-def endpoint(mock: Mock, handler: AdminHandler, guarded: bool,
-             loading: threading.Lock) -> Callable:
+def endpoint(mock: Mock, handler: AdminHandler, guarded: bool) -> Callable:
     """The router's endpoint for one admin handler: authorize, run, render errors."""
 
     async def run(scope: dict, receive: Callable, send: Callable,
@@ -342,7 +362,7 @@ def endpoint(mock: Mock, handler: AdminHandler, guarded: bool,
             if guarded:
                 authorize(mock, headers)
             response = await handler(Call(mock, headers, path_params, query_of(scope),
-                                          receive, loading))
+                                          receive))
         except APIError as error:
             response = error_response(error)
         except ClientGone:
@@ -357,8 +377,7 @@ def endpoint(mock: Mock, handler: AdminHandler, guarded: bool,
 
 
 def routes(mock: Mock) -> list[Route]:
-    """The control API's routes, for `create_app` (one document loads at a time)."""
-    loading = threading.Lock()
-    return [Route(method, PREFIX + path, endpoint(mock, handler, path not in OPEN, loading))
+    """The control API's routes, for `create_app`."""
+    return [Route(method, PREFIX + path, endpoint(mock, handler, path not in OPEN))
             for method, path, handler in ROUTES]
 

@@ -1,7 +1,6 @@
 """The journal as the control API shows it: filters, masking, pages.
 
-Pure functions over journal entries (dicts the road writes), so they work the same over
-any store's journal.
+Pure functions over typed journal entries, so they work the same over any store's journal.
 """
 
 from __future__ import annotations
@@ -11,11 +10,12 @@ from collections.abc import Callable
 
 from ..errors import invalid_request
 from ..road import neutral_operation
+from ..state.journal import JournalEntry
 
 __all__ = ["FILTERS", "journal_page"]
 
-SHOWN = ("operation", "account", "model", "status", "seed", "rule", "rule_use", "ordinal",
-         "fault", "chunks_sent", "disconnected", "elapsed_ms", "at", "request")
+SHOWN = ("id", "operation", "account", "model", "status", "seed", "rule", "rule_use",
+         "ordinal", "fault", "cost", "chunks_sent", "disconnected", "elapsed_ms", "at")
 FILTERS = ("operation", "status", "model", "account", "rule", "limit", "unmatched")
 
 
@@ -28,16 +28,13 @@ def operation_names(operation: str) -> set[str]:
     return {operation, operation.partition(" ")[2], neutral_operation(operation)}
 
 
-def unmatched(entry: dict) -> bool:
-    """A chat call that reached the rules, found none matching, while rules existed (the
-    chat road records it as it decides)."""
-    return bool(entry.get("unmatched"))
-
-
-def entry_view(entry: dict) -> dict:
-    shown = {key: entry.get(key) for key in SHOWN}
-    shown["account"] = mask(entry.get("account"))
-    shown["unmatched"] = unmatched(entry)
+def entry_view(entry: JournalEntry) -> dict:
+    """The entry as the API shows it: the key masked, the body embedded as sent (or its
+    marked cut), `seed` the value that replays the call as `X-Mockshot-Seed`."""
+    shown = {key: getattr(entry, key) for key in SHOWN}
+    shown["account"] = mask(entry.account)
+    shown["unmatched"] = entry.unmatched
+    shown["request"] = entry.shown_request()
     return shown
 
 
@@ -56,35 +53,35 @@ def _limit(value: str) -> int:
     return int(value)
 
 
-def _status_test(value: str) -> Callable[[dict], bool]:
+def _status_test(value: str) -> Callable[[JournalEntry], bool]:
     if not re.fullmatch(r"[1-5](\d\d|xx)", value.lower()):
         raise invalid_request(f"query parameter status must be a status code like 429 or a "
                               f"class like 4xx, got {value!r}")
     return lambda entry: re.fullmatch(value.lower().replace("x", r"\d"),
-                                      str(entry.get("status"))) is not None
+                                      str(entry.status)) is not None
 
 
-def journal_tests(query: dict[str, str]) -> list[Callable[[dict], bool]]:
+def journal_tests(query: dict[str, str]) -> list[Callable[[JournalEntry], bool]]:
     """One test per filter in the query; a 400 for an unknown or malformed one."""
     for name in query:
         if name not in FILTERS:
             raise invalid_request(f"unknown query parameter {name!r}; the journal filters "
                                   f"are {', '.join(FILTERS)}")
-    tests: list[Callable[[dict], bool]] = []
+    tests: list[Callable[[JournalEntry], bool]] = []
     if "operation" in query:
-        tests.append(lambda e: query["operation"] in operation_names(e.get("operation", "")))
+        tests.append(lambda e: query["operation"] in operation_names(e.operation))
     if "status" in query:
         tests.append(_status_test(query["status"]))
     for key in ("model", "account", "rule"):
         if key in query:
-            tests.append(lambda e, key=key: e.get(key) == query[key])
+            tests.append(lambda e, key=key: getattr(e, key) == query[key])
     if "unmatched" in query:
         wanted = _flag("unmatched", query["unmatched"])
-        tests.append(lambda e: unmatched(e) == wanted)
+        tests.append(lambda e: e.unmatched == wanted)
     return tests
 
 
-def journal_page(entries: list[dict], query: dict[str, str]) -> dict:
+def journal_page(entries: list[JournalEntry], query: dict[str, str]) -> dict:
     """The calls that pass every filter, newest last, at most `limit` (default 100)."""
     tests = journal_tests(query)
     limit = _limit(query.get("limit", "100"))

@@ -13,11 +13,13 @@ from dataclasses import dataclass, field
 
 from . import textgen
 from .catalog import ModelSpec
-from .schema_values import json_text
+from .schema_values import check_drawable, json_text
 from .tokens import Tokenizer, head_pieces
 from .tool_calls import (
     TOOL_CALL_OVERHEAD,
     call_id,
+    is_builtin,
+    parameters,
     place,
     plan_tool_calls,
     should_call,
@@ -25,7 +27,8 @@ from .tool_calls import (
     tool_call_tokens,
 )
 
-__all__ = ["ChatCall", "Choice", "Completion", "Script", "ToolCall", "Usage", "complete"]
+__all__ = ["ChatCall", "Choice", "Completion", "Script", "ToolCall", "Usage", "check_satisfiable",
+           "complete"]
 
 
 @dataclass(slots=True)
@@ -47,7 +50,8 @@ class ChatCall:
     include_usage: bool = False
     cached_tokens: int = 0
     billed_model: ModelSpec | None = None  # the model auto-routing picked
-    prefixes: list[bytes] = field(default_factory=list)  # prompt-cache keys, kept at settle
+    prefixes: tuple[bytes, ...] = ()  # prompt-cache keys, kept at settle
+    prefix_tokens: list[int] = field(default_factory=list)  # tokens each prefix covers
 
 
 @dataclass(slots=True)
@@ -277,3 +281,14 @@ def complete(call: ChatCall, rng: random.Random, created: int, tokenizer: Tokeni
         if len(choices) == 1:  # the finish chunk's usage must agree with the total
             choices[0].completion_tokens = usage.completion_tokens
     return Completion(ident, created, call.model.id, choices, usage)
+
+
+def check_satisfiable(call: ChatCall) -> None:
+    """Refuse, before the call is counted or charged, a schema the reply would need and
+    no value can be drawn for (`json_schema` output, a tool's parameters); the check is
+    remembered per schema, so it costs a lookup after a schema's first call."""
+    if call.response_format == "json_schema" and call.json_schema is not None:
+        check_drawable(call.json_schema, "response_format.json_schema")
+    for index, tool in enumerate(call.tools):
+        if not is_builtin(tool):
+            check_drawable(parameters(tool), f"tools[{index}].function.parameters")

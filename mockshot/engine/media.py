@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from ..errors import APIError, invalid_request
 from .catalog import ModelSpec
+from .sniff import sniff
 
 __all__ = ["check_media", "sniff"]
 
@@ -30,38 +31,6 @@ FileLookup = Callable[[str, str], None]  # (account, file_id) → raises APIErro
 def _url(part: dict, kind: str) -> str:
     value = part.get(kind)
     return value if isinstance(value, str) else (value or {}).get("url", "")
-
-
-def sniff(data: bytes) -> str:
-    """The MIME type of `data` by its first bytes, as Go's http.DetectContentType names
-    it: the real service reports the sniffed type, not the declared one, which is why
-    an SVG comes back as `text/plain; charset=utf-8` (reference §7.2)."""
-    for magic, mime in _MAGIC:
-        if data.startswith(magic):
-            return mime
-    if data[8:12] == b"WEBP" and data.startswith(b"RIFF"):
-        return "image/webp"
-    if data[4:8] == b"ftyp":
-        return "video/mp4"
-    head = data[:512].lstrip()
-    if head[:5].lower() == b"<?xml":
-        return "text/xml; charset=utf-8"
-    if head[:5].lower() in (b"<html", b"<!doc"):
-        return "text/html; charset=utf-8"
-    if not any(b < 0x09 or 0x0d < b < 0x20 for b in data[:512] if b != 0x1b):
-        return "text/plain; charset=utf-8"
-    return "application/octet-stream"
-
-
-_MAGIC = (
-    (b"\x89PNG\r\n\x1a\n", "image/png"),
-    (b"\xff\xd8\xff", "image/jpeg"),
-    (b"GIF87a", "image/gif"),
-    (b"GIF89a", "image/gif"),
-    (b"BM", "image/bmp"),
-    (b"\x1a\x45\xdf\xa3", "video/webm"),
-    (b"%PDF-", "application/pdf"),
-)
 
 
 def _check_data_url(url: str, kind: str) -> None:

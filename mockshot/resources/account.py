@@ -21,7 +21,7 @@ async def list_models(mock: Mock, incoming: Incoming) -> Response:
 
 
 async def balance(mock: Mock, incoming: Incoming) -> Response:
-    return json_response(mock.store.balance(incoming.account).body())
+    return json_response((await mock.store.balance(incoming.account)).body())
 
 
 async def estimate_token_count(mock: Mock, incoming: Incoming) -> Response:
@@ -31,7 +31,7 @@ async def estimate_token_count(mock: Mock, incoming: Incoming) -> Response:
     if "model" not in body:
         raise invalid_request('model: "model" is a required property')
     model = mock.model(body.get("model"))
-    incoming.model = model.id
+    incoming.entry.model = model.id
     mock.spec.validator("post", "/v1/tokenizers/estimate-token-count").check(body)
     if not body["messages"]:
         raise invalid_request("messages must not be empty")

@@ -15,23 +15,23 @@ from .faults import Fault, before_response
 __all__ = ["fire_fault", "scripted_error"]
 
 
-async def fire_fault(clock: Clock, incoming: Incoming, fault: Fault | None,
-                     base: bytes) -> None:
-    """Draw whether `fault` fires (from its own seeded generator, so content never moves),
-    and apply what it does before the response; the rest is the renderer's."""
+async def fire_fault(clock: Clock, incoming: Incoming, fault: Fault | None, seed: int,
+                     *parts: bytes) -> None:
+    """Draw whether `fault` fires (from its own generator, fixed by `seed` and `parts`, so
+    content never moves), and apply what it does before the response; the rest is the
+    renderer's. The generator is made only when there is a fault to draw for."""
     if fault is None:
         return
-    draw = derive_rng(incoming.seed, base, b"fault", str(incoming.journal.get("ordinal",
-                      incoming.journal.get("rule_use", 0))).encode())
+    draw = derive_rng(seed, *parts, b"fault")
     if not fault.fires(draw):
         return
-    incoming.journal["fault"] = fault.kind
+    incoming.entry.fault = fault.kind
     incoming.active_fault = fault
     await before_response(fault, clock, draw, account=account_label(incoming.account),
-                          key=key_id(incoming.account))
+                          key=key_id(incoming.key))
 
 
 def scripted_error(error: dict, incoming: Incoming, model: str | None) -> APIError:
     return scripted(error["type"], error.get("status"), error.get("message"),
                     error.get("retry_after"), account=account_label(incoming.account),
-                    key=key_id(incoming.account), model=model or "")
+                    key=key_id(incoming.key), model=model or "")

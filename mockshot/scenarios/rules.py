@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..state.store import Candidate
 from .faults import Fault, parse_fault
 from .patterns import Pattern, compile_pattern
 
@@ -28,7 +29,6 @@ __all__ = [
     "rule_from_dict",
 ]
 
-START_STATE = "started"
 
 
 @dataclass(slots=True)
@@ -95,11 +95,18 @@ class Match:
                 return True
         return False
 
+    def holds_locally(self, probe: Probe) -> bool:
+        """Whether every condition the call alone decides holds (not `nth` or `state`,
+        which the store judges when it takes the rule)."""
+        return self.operation_matches(probe) and \
+            not any(check(self, probe) for check in _LOCAL_CHECKS)
+
     def misses(self, probe: Probe, state: str) -> list[str]:
-        """Why `probe` does not match (empty: it does)."""
+        """Why `probe` does not match (empty: it does), for near-miss reports."""
         if not self.operation_matches(probe):
             return [f"operation is {probe.operation}, not {' or '.join(self.operation)}"]
-        reasons = [reason for check in _CHECKS if (reason := check(self, probe))]
+        reasons = [reason for check in (*_LOCAL_CHECKS, _check_nth)
+                   if (reason := check(self, probe))]
         if self.state is not None and state != self.state:
             reasons.append(f"scenario state is {state!r}, not {self.state!r}")
         return reasons
@@ -166,12 +173,17 @@ def _check_request(m: Match, p: Probe) -> str | None:
     for name, value in m.header:
         if (p.headers.get(name) if p.headers else None) != value:
             return f"header {name} is not {value!r}"
+    return None
+
+
+def _check_nth(m: Match, p: Probe) -> str | None:
     if m.nth and p.nth not in m.nth:
         return f"this is call {p.nth} of its operation, not {' or '.join(map(str, m.nth))}"
     return None
 
 
-_CHECKS = (_check_model, _check_text, _check_tools, _check_request)
+# What the call alone decides; `nth` and the scenario state are the store's to judge.
+_LOCAL_CHECKS = (_check_model, _check_text, _check_tools, _check_request)
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,6 +223,12 @@ class Rule:
         if self.cycle:
             return self.replies[use % len(self.replies)]
         return self.replies[min(use, len(self.replies) - 1)]
+
+    @property
+    def candidate(self) -> Candidate:
+        """What the store needs to take this rule atomically."""
+        return Candidate(self.name, self.scenario, self.times, self.match.state,
+                         self.match.nth, self.then_state)
 
     def to_dict(self) -> dict:
         """A JSON-ready summary for the control API."""

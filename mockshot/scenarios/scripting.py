@@ -103,9 +103,9 @@ class RuleBuilder:
     @property
     def calls(self) -> int:
         """How many calls this rule has answered."""
-        return self._book.store.rule_uses(self.name)
+        return self._book.store.sync(self._book.store.progress()).uses.get(self.name, 0)
 
     def _commit(self) -> RuleBuilder:
         if "reply" in self._rule:
-            self._book.load({"scenario": self._scenario, "rules": [self._rule]})
+            self._book.load_sync({"scenario": self._scenario, "rules": [self._rule]})
         return self

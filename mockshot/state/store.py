@@ -1,19 +1,57 @@
-"""The store: all mutable state, behind a narrow interface of atomic operations.
+"""The store: all mutable state, behind a narrow interface of atomic, awaitable operations.
 
-Handlers never read-modify-write state themselves; they call one operation (debit a
-balance, take the next ordinal of a call, look up a cached prompt prefix, append to the
-journal). That is what lets the in-memory store here be swapped for a shared one (SQLite
-for several workers, Redis for several hosts) without touching the handlers.
+Handlers never read-modify-write state; they call one operation. The hot path is coarse
+on purpose, so each step can become one transaction or one script on a shared store:
+
+- `begin` admits a call and decides it in one step: the balance check, the call's
+  ordinal among its operation (`nth`), taking the first scripted rule whose remaining
+  conditions hold (uses left, scenario state, `nth`) and moving its scenario's state,
+  the ordinal among identical calls, and the prompt-cache hits;
+- `settle` ends it: the debit, the prompt prefixes to remember, the journal entry;
+- `update` adds what a stream learns later (chunks sent, a hang-up) to its entry.
+
+Rules are kept as documents with a version; each mock compiles them locally when the
+version moves (`begin` refuses a stale version, so no call is decided on old rules).
+Every operation is awaitable so a store on the network never blocks the event loop;
+`sync` runs one from plain code (tests, the Python scripting API).
+
+`MemoryStore` (state/memory.py) is the reference implementation; tests/test_store.py is
+the contract every implementation passes.
 """
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict, deque
-from dataclasses import dataclass
-from typing import Any
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
-__all__ = ["Balance", "MemoryStore", "Store"]
+from .accounts import AccountState, LimitHit
+from .journal import JournalEntry
+
+__all__ = [
+    "KEEP",
+    "LIMITED",
+    "QUOTA",
+    "START_STATE",
+    "UNMATCHED",
+    "Balance",
+    "Begin",
+    "Begun",
+    "Candidate",
+    "Charge",
+    "Progress",
+    "RuleSet",
+    "Store",
+    "run_sync",
+]
+
+T = TypeVar("T")
+QUOTA = "quota"  # Begun.refused: the account's available balance is not positive
+UNMATCHED = "unmatched"  # Begun.refused: strict mode and no rule was taken
+LIMITED = "limited"  # Begun.refused: a tier limit (Begun.limit says which)
+KEEP: Any = object()  # set_account: leave this part as it is
+START_STATE = "started"  # every scenario's state until a rule moves it
 
 
 @dataclass(slots=True)
@@ -28,6 +66,10 @@ class Balance:
     def available(self) -> float:
         return self.voucher + max(self.cash, 0.0)
 
+    def charged(self, amount: float) -> Balance:
+        from_voucher = min(self.voucher, amount)
+        return Balance(self.cash - (amount - from_voucher), self.voucher - from_voucher)
+
     def body(self) -> dict:
         return {
             "code": 0,
@@ -41,198 +83,156 @@ class Balance:
         }
 
 
-class Store:
-    """The interface every store implements (the in-memory one is the reference)."""
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A rule whose match holds for the call except for what only the store knows."""
 
-    def balance(self, account: str) -> Balance: ...
-
-    def set_balance(self, account: str, cash: float, voucher: float = 0.0) -> Balance: ...
-
-    def debit(self, account: str, amount: float) -> Balance: ...
-
-    def next_ordinal(self, fingerprint: bytes) -> int: ...
-
-    def prefix_hits(self, account: str, prefixes: list[bytes]) -> int: ...
-
-    def remember_prefixes(self, account: str, prefixes: list[bytes]) -> None: ...
-
-    def journal_append(self, entry: dict) -> None: ...
-
-    def journal(self) -> list[dict]: ...
-
-    def reset(self, keep_accounts: bool = False) -> None: ...
-
-    def count_call(self, operation: str) -> int: ...
-
-    def take_rule(self, name: str, times: int | None) -> int | None: ...
-
-    def rule_uses(self, name: str) -> int: ...
-
-    def scenario_state(self, scenario: str) -> str: ...
-
-    def set_scenario_state(self, scenario: str, state: str) -> None: ...
-
-    def rules(self) -> list: ...
-
-    def add_rules(self, rules: list) -> None: ...
-
-    def remove_rule(self, name: str) -> bool: ...
-
-    def clear_rules(self) -> None: ...
-
-    def strict(self) -> bool: ...
-
-    def set_strict(self, strict: bool) -> None: ...
+    name: str
+    scenario: str
+    times: int | None = None
+    state: str | None = None  # the scenario state the rule requires
+    nth: tuple[int, ...] = ()  # the operation ordinals the rule answers
+    then_state: str | None = None
 
 
-class MemoryStore(Store):
-    """State in this process's memory, each operation under one lock.
+@dataclass(slots=True)
+class Begin:
+    """What `begin` needs to admit and decide one call."""
 
-    Bounded everywhere a load test could grow it: ordinals and prompt-cache entries are
-    LRU-capped, the journal is a ring.
-    """
+    operation: str  # the neutral operation: chat, models, balance, estimate, ...
+    account: str
+    rules_version: int
+    candidates: tuple[Candidate, ...] = ()
+    strict: bool = False  # no rule taken → refused (nothing counted)
+    require_balance: bool = False  # inference: refused while the balance is not positive
+    limited: bool = False  # inference: the account's tier limits apply (and it is in flight)
+    tokens: int = 0  # what the call charges the token windows (prompt + completion budget)
+    now: float = 0.0  # the mock's clock, for the windows
+    fingerprint: bytes | None = None  # count this call among identical ones (an ordinal)
+    prefixes: tuple[bytes, ...] = ()  # prompt-cache keys to look up
 
-    def __init__(
-        self,
-        initial_cash: float = 100.0,
-        initial_voucher: float = 0.0,
-        journal_size: int = 1000,
-        lru_size: int = 100_000,
-    ) -> None:
-        self._lock = threading.Lock()
-        self._initial = (initial_cash, initial_voucher)
-        self._lru_size = lru_size
-        self._journal_size = journal_size
-        self.reset()
 
-    def reset(self, keep_accounts: bool = False) -> None:
-        with self._lock:
-            if not keep_accounts or not hasattr(self, "_balances"):
-                self._balances: dict[str, Balance] = {}
-            self._ordinals: OrderedDict[bytes, int] = OrderedDict()
-            self._calls: dict[str, int] = {}
-            self._rule_uses: dict[str, int] = {}
-            self._states: dict[str, str] = {}
-            if not hasattr(self, "_rules"):
-                self._rules: dict[str, Any] = {}
-                self._strict = False
-            self._prefixes: OrderedDict[bytes, None] = OrderedDict()
-            self._journal: deque[dict] = deque(maxlen=self._journal_size)
+@dataclass(slots=True)
+class Begun:
+    stale: bool = False  # the rules changed since `rules_version`: reload, begin again
+    refused: str | None = None  # QUOTA, LIMITED or UNMATCHED; nothing was counted
+    limit: LimitHit | None = None  # the limit that refused it (LIMITED)
+    held: bool = False  # the call counts as in flight until `settle` or `release`
+    nth: int = 0  # this call's ordinal among calls of its operation (1-based)
+    rule: str | None = None  # the rule taken, if any
+    use: int | None = None  # its use index (0-based)
+    ordinal: int | None = None  # identical calls before this one (with a fingerprint)
+    prefix_hits: int = 0  # leading prompt prefixes the account sent before
 
-    def _account(self, account: str) -> Balance:
-        found = self._balances.get(account)
-        if found is None:
-            found = self._balances[account] = Balance(*self._initial)
-        return found
 
-    def balance(self, account: str) -> Balance:
-        with self._lock:
-            found = self._account(account)
-            return Balance(found.cash, found.voucher)
+@dataclass(frozen=True, slots=True)
+class Charge:
+    """What a served call costs the account and leaves behind."""
 
-    def set_balance(self, account: str, cash: float, voucher: float = 0.0) -> Balance:
-        with self._lock:
-            self._balances[account] = Balance(cash, voucher)
-            return Balance(cash, voucher)
+    account: str
+    amount: float = 0.0
+    prefixes: tuple[bytes, ...] = ()
 
-    def debit(self, account: str, amount: float) -> Balance:
-        with self._lock:
-            found = self._account(account)
-            from_voucher = min(found.voucher, amount)
-            found.voucher -= from_voucher
-            found.cash -= amount - from_voucher
-            return Balance(found.cash, found.voucher)
 
-    def next_ordinal(self, fingerprint: bytes) -> int:
-        """How many identical calls came before this one (0 for the first)."""
-        with self._lock:
-            ordinal = self._ordinals.pop(fingerprint, -1) + 1
-            self._ordinals[fingerprint] = ordinal
-            if len(self._ordinals) > self._lru_size:
-                self._ordinals.popitem(last=False)
-            return ordinal
+@dataclass(frozen=True, slots=True)
+class RuleSet:
+    """The rule documents in order, their version, and whether a document asked for
+    strict mode."""
 
-    def prefix_hits(self, account: str, prefixes: list[bytes]) -> int:
-        """How many leading prefixes of this prompt the account sent before (no change)."""
-        hits = 0
-        with self._lock:
-            for digest in prefixes:
-                if account.encode() + b"\0" + digest not in self._prefixes:
-                    break
-                hits += 1
-        return hits
+    version: int
+    documents: tuple[dict[str, Any], ...] = ()
+    strict: bool = False
 
-    def remember_prefixes(self, account: str, prefixes: list[bytes]) -> None:
-        """Record a served prompt's prefixes (a refused call records nothing)."""
-        with self._lock:
-            for digest in prefixes:
-                key = account.encode() + b"\0" + digest
-                self._prefixes[key] = None
-                self._prefixes.move_to_end(key)
-            while len(self._prefixes) > self._lru_size:
-                self._prefixes.popitem(last=False)
 
-    def count_call(self, operation: str) -> int:
-        """This call's ordinal among calls of `operation` since the last reset (1-based)."""
-        with self._lock:
-            self._calls[operation] = count = self._calls.get(operation, 0) + 1
-            return count
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """How far the scripted rules got: uses per rule, state per scenario."""
 
-    def take_rule(self, name: str, times: int | None) -> int | None:
-        """Use a rule once: its use index (0-based), or None when `times` is spent."""
-        with self._lock:
-            used = self._rule_uses.get(name, 0)
-            if times is not None and used >= times:
-                return None
-            self._rule_uses[name] = used + 1
-            return used
+    uses: dict[str, int] = field(default_factory=dict)
+    states: dict[str, str] = field(default_factory=dict)
 
-    def rule_uses(self, name: str) -> int:
-        with self._lock:
-            return self._rule_uses.get(name, 0)
 
-    def scenario_state(self, scenario: str) -> str:
-        with self._lock:
-            return self._states.get(scenario, "started")
+class Store(ABC):
+    """The interface every store implements. A missing method fails at construction."""
 
-    def set_scenario_state(self, scenario: str, state: str) -> None:
-        with self._lock:
-            self._states[scenario] = state
+    # -- the hot path --------------------------------------------------------------------
+    @abstractmethod
+    async def begin(self, begin: Begin) -> Begun: ...
 
-    def rules(self) -> list:
-        with self._lock:
-            return list(self._rules.values())
+    @abstractmethod
+    async def settle(self, entry: JournalEntry, charge: Charge | None = None,
+                     release: str | None = None) -> int:
+        """Apply `charge`, end `release`'s call in flight (a held call that is not a
+        stream), and append `entry` to the journal; the entry's id."""
 
-    def add_rules(self, rules: list) -> None:
-        """Add (or replace, by name) rules; all or nothing."""
-        with self._lock:
-            for rule in rules:
-                self._rules[rule.name] = rule  # a rule replaced by name keeps its place
+    @abstractmethod
+    async def release(self, account: str) -> None:
+        """A held call ended later than its settle (a stream closed)."""
 
-    def remove_rule(self, name: str) -> bool:
-        with self._lock:
-            self._rule_uses.pop(name, None)
-            return self._rules.pop(name, None) is not None
+    @abstractmethod
+    async def update(self, entry_id: int, **facts: Any) -> None:
+        """Later facts of a journal entry (ignored once the entry has left the journal)."""
 
-    def clear_rules(self) -> None:
-        with self._lock:
-            self._rules = {}
-            self._rule_uses = {}
-            self._strict = False
+    # -- accounts ------------------------------------------------------------------------
+    @abstractmethod
+    async def balance(self, account: str) -> Balance: ...
 
-    def strict(self) -> bool:
-        """Whether a loaded scenario document asked for strict mode."""
-        with self._lock:
-            return self._strict
+    @abstractmethod
+    async def set_balance(self, account: str, cash: float, voucher: float = 0.0) -> Balance: ...
 
-    def set_strict(self, strict: bool) -> None:
-        with self._lock:
-            self._strict = strict
+    @abstractmethod
+    async def debit(self, account: str, amount: float) -> Balance: ...
 
-    def journal_append(self, entry: dict[str, Any]) -> None:
-        with self._lock:
-            self._journal.append(entry)
+    @abstractmethod
+    async def account(self, account: str, now: float) -> AccountState:
+        """The account's money, tier, limits and usage windows at `now`."""
 
-    def journal(self) -> list[dict]:
-        with self._lock:
-            return list(self._journal)
+    @abstractmethod
+    async def set_account(self, account: str, cash: float = KEEP, voucher: float = KEEP,
+                          tier: int | None = KEEP) -> AccountState:
+        """Set any of an account's cash, voucher and tier (None: no limits)."""
+
+    # -- rules ---------------------------------------------------------------------------
+    @abstractmethod
+    async def rules(self) -> RuleSet: ...
+
+    @abstractmethod
+    async def put_rules(self, documents: list[dict[str, Any]], strict: bool = False) -> int:
+        """Add rule documents, replacing by name (a replaced rule keeps its place and its
+        uses); all or nothing. The new version."""
+
+    @abstractmethod
+    async def remove_rule(self, name: str) -> bool: ...
+
+    @abstractmethod
+    async def clear_rules(self) -> None:
+        """Forget every rule, its uses and strict mode."""
+
+    @abstractmethod
+    async def progress(self) -> Progress: ...
+
+    # -- the journal and reset -----------------------------------------------------------
+    @abstractmethod
+    async def journal(self) -> list[JournalEntry]:
+        """The kept entries, oldest first."""
+
+    @abstractmethod
+    async def reset(self, keep_accounts: bool = False) -> None:
+        """Forget progress: journal, call counts, ordinals, rule uses, scenario states,
+        prompt cache, and accounts unless kept. Rules stay."""
+
+    def sync(self, operation: Awaitable[T]) -> T:
+        """Run one operation from plain (non-async) code."""
+        return run_sync(operation)
+
+
+def run_sync(operation: Awaitable[T]) -> T:
+    """Complete an awaitable that never suspends (every in-memory operation), without an
+    event loop; a store whose operations wait on I/O must override `Store.sync`."""
+    step = operation.__await__()
+    try:
+        step.send(None)
+    except StopIteration as done:
+        return done.value
+    step.close()
+    raise RuntimeError("this store operation waits on I/O; the store must provide sync()")

@@ -40,16 +40,10 @@ from ..road import scripted_step
 from ..spec import Validator, spec_dir
 from ..steering import check_fault_fits
 from .anthropic_format import MESSAGE_STOP, error_body, error_event, message_body, stream_events
-from .chat import (
-    Turn,
-    build_call,
-    faulty_frames,
-    paced_stream,
-    plan_stream,
-    prompt_tokens_of,
-    take_turn,
-)
+from .chat import build_call, prompt_tokens_of
+from .replies import Turn, take_turn
 from .sse import EventStream
+from .streams import faulty_frames, paced_stream, plan_stream
 
 __all__ = [
     "COUNT_PATH",
@@ -193,7 +187,7 @@ def parse_message(mock: Mock, incoming: Incoming, body: dict) -> ChatCall:
     """Check an Anthropic Messages body and reduce it to the engine's `ChatCall`."""
     request_validator().check(body)
     model = mock.model(body["model"])
-    incoming.model = model.id
+    incoming.entry.model = model.id
     thinking = body.get("thinking")
     chat = {
         "messages": openai_messages(body),
@@ -238,7 +232,7 @@ async def count_tokens(mock: Mock, incoming: Incoming) -> Response:
     body = incoming.body
     request_validator().check({"max_tokens": 1, **body})  # max_tokens is not needed here
     model = mock.model(body["model"])
-    incoming.model = model.id
+    incoming.entry.model = model.id
     messages, tools = openai_messages(body), openai_tools(body.get("tools"))
     if not body["messages"]:
         raise invalid_request("messages must not be empty")

@@ -17,9 +17,11 @@ from ..http import json_response
 from ..incoming import Incoming
 from ..mock import Mock
 from ..steering import check_fault_fits
-from .chat import Turn, build_call, faulty_frames, paced_stream, plan_stream, take_turn
+from .chat import build_call
 from .openai_format import completion_body, error_frame, stream_frames
+from .replies import Turn, take_turn
 from .sse import EventStream
+from .streams import faulty_frames, paced_stream, plan_stream
 
 __all__ = ["create_chat_completion", "parse_chat"]
 
@@ -39,7 +41,7 @@ def parse_chat(mock: Mock, incoming: Incoming, body: dict) -> ChatCall:
     if "model" not in body:
         raise invalid_request('model: "model" is a required property')
     model = mock.model(body.get("model"))
-    incoming.model = model.id
+    incoming.entry.model = model.id
     validate_body(mock, body, model)
     check_chat(body, model)
     field = "max_completion_tokens" if body.get("max_completion_tokens") is not None \

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+import inspect
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 __all__ = ["EventStream"]
 
@@ -24,11 +25,12 @@ HEADERS = [
 
 class EventStream:
     status_code = 200
+    streaming = True  # the road marks the journal entry as a stream
 
     def __init__(
         self,
         frames: AsyncIterator[bytes],
-        on_close: Callable[[bool], None] | None = None,
+        on_close: Callable[[bool], Awaitable[None] | None] | None = None,
         headers: list[tuple[bytes, bytes]] | None = None,
     ) -> None:
         self.frames = frames
@@ -71,4 +73,6 @@ class EventStream:
             with contextlib.suppress(BaseException):
                 await self.frames.aclose()
             if self.on_close:
-                self.on_close(disconnected)
+                closed = self.on_close(disconnected)
+                if inspect.isawaitable(closed):
+                    await closed

@@ -1,0 +1,80 @@
+"""The journal's entries: one typed record per API call, and the bounded copy of its body.
+
+An entry is built once, when the call is settled, and handed to the store; what happens
+later (chunks a stream sent, a client hanging up) reaches it through `Store.update`, never
+by mutating an entry the store already holds. Bodies are kept as the bytes the client sent,
+cut at `BODY_CAP` with the cut marked, so an entry is always encodable (it is embedded
+verbatim, never re-encoded) and the journal's memory is bounded by `journal_size * cap`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+import orjson
+
+__all__ = ["BODY_CAP", "JournalEntry", "body_copy"]
+
+BODY_CAP = 64 * 1024  # bytes of each request body the journal keeps
+
+
+@dataclass(slots=True)
+class JournalEntry:
+    """What one call was and how it went (the control API shows these fields)."""
+
+    operation: str  # "POST /v1/chat/completions"
+    account: str
+    status: int
+    at: float  # the clock's time when the call was settled
+    elapsed_ms: float
+    seed: int  # the replay seed: send it as X-Mockshot-Seed to get this reply again
+    surface: str = "openai"
+    model: str | None = None
+    request: bytes | None = None  # the body as sent, at most BODY_CAP bytes
+    request_bytes: int = 0  # the body's full size
+    request_is_json: bool = False  # the body parsed as JSON (else it is shown as text)
+    rule: str | None = None
+    rule_use: int | None = None
+    ordinal: int | None = None  # identical calls before this one (unseeded generator calls)
+    fault: str | None = None
+    cost: float = 0.0  # USD the call was charged
+    unmatched: bool = False
+    reset: bool = False
+    chunks_sent: int | None = None
+    disconnected: bool | None = None
+    id: int = 0  # given by the store on append
+
+    @property
+    def truncated(self) -> bool:
+        return self.request is not None and len(self.request) < self.request_bytes
+
+    @property
+    def body(self) -> Any:
+        """The request body as JSON values (None when there was none, or it was cut)."""
+        if self.request is None or self.truncated or not self.request_is_json:
+            return None
+        return orjson.loads(self.request)
+
+    def shown_request(self) -> Any:
+        """The body for a JSON view: embedded as sent when whole, else a marked cut."""
+        if self.request is None:
+            return None
+        if self.request_is_json and not self.truncated:
+            return orjson.Fragment(self.request)
+        return {"truncated": self.truncated, "bytes": self.request_bytes,
+                "text": self.request.decode("utf-8", "replace")}
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+UPDATABLE = frozenset({"chunks_sent", "disconnected", "status", "fault"})
+FIELDS = frozenset(f.name for f in fields(JournalEntry))
+
+
+def body_copy(raw: bytes | None) -> tuple[bytes | None, int]:
+    """The bounded copy of a body the journal keeps, and the body's full size."""
+    if raw is None:
+        return None, 0
+    return (raw if len(raw) <= BODY_CAP else raw[:BODY_CAP]), len(raw)

@@ -1,0 +1,260 @@
+"""The store's contract: what every implementation (memory today; SQLite and Redis later)
+must do, operation by operation. Each test runs against every implementation."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import pytest
+
+from mockshot.state.accounts import Plan
+from mockshot.state.journal import BODY_CAP, JournalEntry, body_copy
+from mockshot.state.memory import MemoryStore
+from mockshot.state.store import (
+    QUOTA,
+    UNMATCHED,
+    Begin,
+    Candidate,
+    Charge,
+    Store,
+    run_sync,
+)
+
+IMPLEMENTATIONS = [pytest.param(lambda **kw: MemoryStore(**kw), id="memory")]
+
+
+@pytest.fixture(params=IMPLEMENTATIONS)
+def make(request):
+    return request.param
+
+
+@pytest.fixture
+def store(make) -> Store:
+    return make(plan=Plan(10.0), journal_size=5)
+
+
+def run(operation):
+    return asyncio.run(_await(operation))
+
+
+async def _await(operation):
+    return await operation
+
+
+async def current(store: Store) -> int:
+    return (await store.rules()).version
+
+
+def begin(store: Store, operation: str = "chat", **fields) -> Begin:
+    version = run(current(store))
+    return run(store.begin(Begin(operation, fields.pop("account", "a"), version, **fields)))
+
+
+def entry(**fields) -> JournalEntry:
+    return JournalEntry(**{"operation": "GET /v1/models", "account": "a", "status": 200,
+                           "at": 0.0, "elapsed_ms": 0.0, "seed": 0, **fields})
+
+
+# --- the interface itself ------------------------------------------------------------------
+
+
+def test_a_store_missing_an_operation_fails_when_made():
+    class Partial(Store):
+        async def begin(self, begin):
+            return None
+
+    with pytest.raises(TypeError, match="abstract"):
+        Partial()
+
+
+class WaitsOnIO:
+    """An awaitable that suspends, as a network store's operation would."""
+
+    def __await__(self):
+        yield None
+
+
+def test_run_sync_refuses_an_operation_that_waits():
+    with pytest.raises(RuntimeError, match="must provide sync"):
+        run_sync(WaitsOnIO())
+
+
+# --- begin: admission and decision -------------------------------------------------------
+
+
+def test_begin_counts_each_operation_from_one(store):
+    assert [begin(store).nth for _ in range(3)] == [1, 2, 3]
+    assert begin(store, "models").nth == 1
+
+
+def test_a_stale_rules_version_is_refused_and_counts_nothing(store):
+    found = run(store.begin(Begin("chat", "a", run(current(store)) + 1)))
+    assert found.stale
+    assert begin(store).nth == 1
+
+
+def test_no_balance_refuses_inference_and_counts_nothing(store):
+    run(store.set_balance("a", 0.0))
+    assert begin(store, require_balance=True).refused == QUOTA
+    assert begin(store).nth == 1  # the refusal was not counted
+    assert begin(store, account="b", require_balance=True).refused is None
+
+
+def test_strict_without_a_rule_taken_counts_nothing(store):
+    assert begin(store, strict=True).refused == UNMATCHED
+    assert begin(store).nth == 1
+
+
+def test_the_first_candidate_that_holds_is_taken(store):
+    run(store.put_rules([{"name": "x", "scenario": "s"}, {"name": "y", "scenario": "s"}]))
+    only_twice = Candidate("x", "s", times=2)
+    other = Candidate("y", "s")
+    taken = [begin(store, candidates=(only_twice, other)) for _ in range(3)]
+    assert [(b.rule, b.use) for b in taken] == [("x", 0), ("x", 1), ("y", 0)]
+    assert run(store.progress()).uses == {"x": 2, "y": 1}
+
+
+def test_a_candidate_needs_its_state_and_moves_it(store):
+    gate = Candidate("open", "door", state="started", then_state="opened")
+    inside = Candidate("inside", "door", state="opened")
+    assert begin(store, candidates=(inside, gate)).rule == "open"
+    assert run(store.progress()).states == {"door": "opened"}
+    assert begin(store, candidates=(inside, gate)).rule == "inside"
+
+
+def test_a_candidate_answers_only_its_nth_calls(store):
+    third = Candidate("third", "s", nth=(3,))
+    assert [begin(store, candidates=(third,)).rule for _ in range(4)] == [
+        None, None, "third", None]
+
+
+def test_ordinals_count_identical_calls_not_taken_by_a_rule(store):
+    assert [begin(store, fingerprint=b"f").ordinal for _ in range(3)] == [0, 1, 2]
+    assert begin(store, fingerprint=b"g").ordinal == 0
+    taken = begin(store, fingerprint=b"f", candidates=(Candidate("r", "s"),))
+    assert (taken.rule, taken.ordinal) == ("r", None)
+    assert begin(store, fingerprint=b"f").ordinal == 3
+    assert begin(store).ordinal is None  # no fingerprint (a pinned seed): not counted
+
+
+def test_prompt_prefixes_hit_after_they_were_settled_per_account(store):
+    prefixes = (b"p1", b"p2", b"p3")
+    assert begin(store, prefixes=prefixes).prefix_hits == 0
+    run(store.settle(entry(), Charge("a", 0.0, prefixes[:2])))
+    assert begin(store, prefixes=prefixes).prefix_hits == 2
+    assert begin(store, account="b", prefixes=prefixes).prefix_hits == 0
+
+
+# --- settle, update and the journal ----------------------------------------------------
+
+
+def test_settle_charges_the_voucher_first_then_cash_into_arrears(store):
+    run(store.set_balance("a", 1.0, 0.5))
+    run(store.settle(entry(), Charge("a", 0.75)))
+    balance = run(store.balance("a"))
+    assert (balance.cash, balance.voucher) == (0.75, 0.0)
+    run(store.settle(entry(), Charge("a", 2.0)))
+    balance = run(store.balance("a"))
+    assert (balance.cash, balance.available) == (-1.25, 0.0)
+
+
+def test_settle_numbers_entries_and_the_journal_keeps_the_newest(store):
+    ids = [run(store.settle(entry(status=200 + i))) for i in range(7)]
+    assert ids == sorted(set(ids))
+    assert [e.status for e in run(store.journal())] == [202, 203, 204, 205, 206]
+
+
+def test_update_adds_later_facts_and_nothing_else(store):
+    entry_id = run(store.settle(entry(chunks_sent=0)))
+    run(store.update(entry_id, chunks_sent=7, disconnected=True))
+    (found,) = run(store.journal())
+    assert (found.chunks_sent, found.disconnected) == (7, True)
+    with pytest.raises(ValueError, match="account"):
+        run(store.update(entry_id, account="someone else"))
+
+
+def test_update_of_an_entry_the_journal_dropped_is_ignored(store):
+    first = run(store.settle(entry()))
+    for _ in range(5):
+        run(store.settle(entry()))
+    run(store.update(first, chunks_sent=1))
+    assert all(e.chunks_sent is None for e in run(store.journal()))
+
+
+def test_what_a_reader_holds_never_changes_under_it(store):
+    entry_id = run(store.settle(entry(chunks_sent=0)))
+    (held,) = run(store.journal())
+    run(store.update(entry_id, chunks_sent=3))
+    assert held.chunks_sent == 0
+
+
+def test_the_journal_keeps_a_bounded_copy_of_each_body():
+    request, size = body_copy(b"x" * (BODY_CAP + 10))
+    shown = entry(request=request, request_bytes=size, request_is_json=True)
+    assert len(shown.request) == BODY_CAP and shown.truncated and shown.body is None
+    assert shown.shown_request()["truncated"] is True
+
+
+# --- rules, progress, reset --------------------------------------------------------------
+
+
+def test_rules_replace_by_name_in_place_and_every_change_moves_the_version(store):
+    versions = [run(current(store))]
+    run(store.put_rules([{"name": "a", "v": 1}, {"name": "b", "v": 1}]))
+    versions.append(run(current(store)))
+    run(store.put_rules([{"name": "a", "v": 2}], strict=True))
+    found = run(store.rules())
+    assert [(d["name"], d["v"]) for d in found.documents] == [("a", 2), ("b", 1)]
+    assert found.strict
+    assert run(store.remove_rule("b")) and not run(store.remove_rule("b"))
+    versions += [found.version, run(current(store))]
+    run(store.clear_rules())
+    versions.append(run(current(store)))
+    assert versions == sorted(set(versions))
+    assert run(store.rules()).documents == () and not run(store.rules()).strict
+
+
+def test_reset_forgets_progress_but_keeps_rules_and_kept_accounts(store):
+    run(store.put_rules([{"name": "r", "scenario": "s"}]))
+    begin(store, candidates=(Candidate("r", "s", then_state="done"),))
+    run(store.settle(entry(), Charge("a", 1.0)))
+    run(store.reset(keep_accounts=True))
+    assert run(store.journal()) == [] and run(store.progress()).uses == {}
+    assert run(store.progress()).states == {}
+    assert begin(store).nth == 1
+    assert run(store.balance("a")).cash == 9.0 and len(run(store.rules()).documents) == 1
+    run(store.reset())
+    assert run(store.balance("a")).cash == 10.0
+
+
+# --- atomicity ------------------------------------------------------------------------------
+
+
+def test_concurrent_debits_from_many_threads_lose_nothing(make):
+    store = make(plan=Plan(100.0))
+
+    def spend() -> None:
+        for _ in range(200):
+            run_sync(store.settle(entry(), Charge("a", 0.01)))
+
+    threads = [threading.Thread(target=spend) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert run(store.balance("a")).cash == pytest.approx(100.0 - 16 * 200 * 0.01)
+
+
+def test_concurrent_begins_hand_out_each_use_once(make):
+    store = make()
+    limited = Candidate("once-each", "s", times=50)
+
+    async def race() -> list:
+        version = (await store.rules()).version
+        return await asyncio.gather(*(store.begin(Begin("chat", "a", version,
+                                                        candidates=(limited,)))
+                                      for _ in range(80)))
+
+    taken = [b.use for b in asyncio.run(race()) if b.rule]
+    assert sorted(taken) == list(range(50))
