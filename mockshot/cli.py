@@ -79,6 +79,7 @@ def _serve(args: dict) -> int:
     from .engine.catalog import CatalogError
     from .scenarios.files import ScenarioFileError
     from .server import serve
+    from .state.sqlite_schema import StateFileError
 
     try:
         serve(settings, _announce)
@@ -87,7 +88,7 @@ def _serve(args: dict) -> int:
     except ScenarioFileError as exc:
         print(f"mockshot: bad scenario file:\n{exc}", file=sys.stderr)
         return 2
-    except SettingsError as exc:
+    except (SettingsError, StateFileError) as exc:
         print(f"mockshot: {exc}", file=sys.stderr)
         return 2
     except CatalogError as exc:

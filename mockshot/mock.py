@@ -42,8 +42,7 @@ class Mock:
         self.spec.compile_all()
         self.catalog: Catalog = load_catalog(list(settings.models))
         self.accounts: Accounts = load_accounts(settings)
-        self.store: Store = store or MemoryStore(self.accounts.default, self.accounts.plans,
-                                                 self.accounts.tiers, settings.journal_size)
+        self.store: Store = store or make_store(settings, self.accounts)
         self.clock: Clock = clock or make_clock(settings.clock, speed=settings.clock_speed)
         self.tokenizer = load_tokenizer(settings.tokenizer_model)
         textgen.sentence_pool()  # built once per process now, not on the first request
@@ -129,3 +128,14 @@ class Mock:
 
     def prompt_cost(self, model: ModelSpec) -> PromptCost:
         return PromptCost(self.tokenizer, model.image_tokens, model.video_tokens)
+
+
+def make_store(settings: Settings, accounts: Accounts) -> Store:
+    """The store settings ask for: SQLite in `state_dir` (imported only then), else memory."""
+    options = {"plan": accounts.default, "plans": accounts.plans, "tiers": accounts.tiers,
+               "journal_size": settings.journal_size}
+    if settings.state_dir:
+        from .state.sqlite import SQLiteStore
+
+        return SQLiteStore(settings.state_dir, **options)
+    return MemoryStore(**options)

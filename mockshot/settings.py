@@ -41,6 +41,7 @@ class Settings:
     voucher: float = 0.0  # USD voucher of each new account (alias: initial_voucher)
     tier: int | None = None  # None: no rate limits; 0-5: that tier's limits for every account
     journal_size: int = 1000
+    state_dir: str | None = None  # keep state in DIR/state.db (SQLite): restarts keep it
     prompt_cache: bool = True
     pacing: bool = True  # stream at each model's speed (on the clock); false: instant
     system_fingerprint: str = "fpv0_1c3effa9"
@@ -102,6 +103,8 @@ HELP = {
     "voucher": "USD voucher each new account starts with (spent before cash)",
     "tier": "rate-limit tier 0-5 of every account (default: no limits)",
     "journal_size": "requests the journal keeps (oldest dropped first)",
+    "state_dir": "keep accounts, rules' progress, the journal (and files) in DIR; "
+                 "default: in memory",
     "prompt_cache": "report cached_tokens for repeated prompt prefixes",
     "pacing": "stream at each model's time-to-first-token and tokens/s",
     "system_fingerprint": "system_fingerprint on stream chunks ('' for none)",

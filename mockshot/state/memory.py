@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .accounts import AccountState, Limits, Plan, Windows
+from .accounts import DEFAULT_PLAN, AccountState, Limits, Plan, Windows
 from .journal import UPDATABLE, JournalEntry
 from .store import (
     KEEP,
@@ -33,8 +33,6 @@ from .store import (
 )
 
 __all__ = ["MemoryStore"]
-
-DEFAULT_PLAN = Plan(1000.0)
 
 
 @dataclass(slots=True)
