@@ -62,7 +62,8 @@ def test_an_unnamed_scenario_rule_loaded_on_every_start_is_one_rule(tmp_path):
 def serve(state_dir, port: int = 0) -> tuple[subprocess.Popen, str]:
     process = subprocess.Popen(
         [sys.executable, "-m", "mockshot", "serve", "--port", str(port), "--state-dir",
-         str(state_dir), "--clock", "virtual", "--log-level", "warning"],
+         str(state_dir), "--clock", "virtual", "--log-level", "warning",
+         "--journal-size", "1000000"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     line = process.stdout.readline()
     assert "serving" in line, process.stderr.read()
@@ -101,7 +102,7 @@ def test_a_killed_server_loses_nothing_it_acknowledged(tmp_path):
         thread.join()
     assert len(acknowledged) > 20
 
-    mock = Mock(Settings(clock="virtual", state_dir=str(tmp_path)))
+    mock = Mock(Settings(clock="virtual", state_dir=str(tmp_path), journal_size=1_000_000))
     kept = [entry for entry in mock.journal() if entry.status == 200]
     assert len(kept) >= len(acknowledged)  # every acknowledged call was settled first
     charged = sum(entry.cost for entry in mock.journal())
