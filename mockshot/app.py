@@ -14,6 +14,7 @@ from .errors import APIError
 from .incoming import Incoming
 from .mock import Mock
 from .resources import account
+from .resources.files import handlers as files
 from .road import Handler, Surface, endpoint, neutral_operation
 from .router import MockApp, Route
 from .settings import Settings
@@ -27,7 +28,13 @@ HANDLERS: dict[str, Handler] = {
     "GET /v1/users/me/balance": account.balance,
     "POST /v1/tokenizers/estimate-token-count": account.estimate_token_count,
     "POST /v1/chat/completions": chat.create_chat_completion,
+    "POST /v1/files": files.upload_file,
+    "GET /v1/files": files.list_files,
+    "GET /v1/files/{file_id}": files.retrieve_file,
+    "DELETE /v1/files/{file_id}": files.delete_file,
+    "GET /v1/files/{file_id}/content": files.file_content,
 }
+STREAMED = frozenset({"POST /v1/files"})  # handlers that read their body as it arrives
 
 
 async def not_served(mock: Mock, incoming: Incoming) -> Response:
@@ -53,9 +60,10 @@ def create_app(settings: Settings | None = None, *, mock: Mock | None = None) ->
     routes = admin.routes(mock)
     for op in mock.spec.operations:
         handler = HANDLERS.get(op.name, not_served)
-        takes_body = mock.spec.operation_schema(op.method, op.path) is not None
+        streamed = op.name in STREAMED
+        takes_body = not streamed and mock.spec.operation_schema(op.method, op.path) is not None
         chat_op = neutral_operation(op.name) == "chat"
-        run = endpoint(mock, op.name, handler, takes_body, chat=chat_op)
+        run = endpoint(mock, op.name, handler, takes_body, chat=chat_op, streamed=streamed)
         routes.append(Route(op.method.upper(), op.path, run))
     extras = extra_routes()
     for method, path, handler, surface in extras:

@@ -98,3 +98,17 @@ def test_clear_forgets_every_blob(tmp_path):
             sink.commit(key)
     blobs.clear()
     assert visible(blobs) == []
+
+
+def test_a_taken_key_is_never_replaced_and_the_sink_can_take_another(tmp_path):
+    blobs = Blobs(tmp_path)
+    with blobs.sink() as first:
+        first.write(b"first")
+        first.commit("f1")
+    with blobs.sink() as second:
+        second.write(b"second")
+        with pytest.raises(FileExistsError):
+            second.commit("f1")
+        second.commit("f2")
+    assert (blobs.read("f1"), blobs.read("f2")) == (b"first", b"second")
+    assert leftovers(blobs) == []

@@ -79,6 +79,12 @@ class Blobs:
         """The blob in pieces of at most `size` bytes (opened now, read as consumed)."""
         return read_chunks(self.open(key), size)
 
+    def reader(self, key: str, size: int = CHUNK) -> tuple[int, Iterator[bytes]]:
+        """The blob's length and its pieces, both from one open file (a delete after this
+        call changes neither)."""
+        blob = self.open(key)
+        return os.fstat(blob.fileno()).st_size, read_chunks(blob, size)
+
     def delete(self, *keys: str) -> None:
         """Remove blobs; a key with no blob is ignored."""
         for key in keys:
@@ -135,13 +141,22 @@ class BlobSink:
         return self._temporary.read_bytes()
 
     def commit(self, key: str) -> None:
-        """Make the bytes visible as `key`, atomically (replacing nothing: keys are new)."""
+        """Make the bytes visible as `key`, atomically. A key is never replaced: if it is
+        taken, FileExistsError, and the sink stays open to be committed as another."""
         target = self._blobs.path(key)
         self._file.flush()
         if self._blobs.durable:
             os.fsync(self._file.fileno())
+        try:
+            os.link(self._temporary, target)  # create-if-absent, in one step
+        except FileExistsError:
+            raise
+        except OSError:  # no hard links on this filesystem: check, then rename
+            if target.exists():
+                raise FileExistsError(target) from None
+            os.replace(self._temporary, target)
         self._file.close()
-        os.replace(self._temporary, target)
+        self._temporary.unlink(missing_ok=True)
         if self._blobs.durable:
             _fsync_directory(target.parent)
         self.done = True

@@ -12,6 +12,7 @@ from dataclasses import replace
 
 from .blobs import Blobs
 from .records import (
+    CANCELLABLE,
     BatchRecord,
     Cancel,
     FileAdmission,
@@ -45,7 +46,7 @@ class FilesInMemory(RecordStore):
     async def add_file(self, record: FileRecord, max_files: int | None = None,
                        max_bytes: int | None = None) -> FileAdmission:
         with self._lock:
-            if record.id in self._files or record.id in self._batches:
+            if record.id in self._files:
                 return FileAdmission(False, taken=True)
             held = [f for f in self._files.values() if f.account == record.account]
             total = sum(f.bytes for f in held)
@@ -76,7 +77,7 @@ class FilesInMemory(RecordStore):
     # -- batches -----------------------------------------------------------------------------
     async def add_batch(self, batch: BatchRecord) -> bool:
         with self._lock:
-            if batch.id in self._batches or batch.id in self._files:
+            if batch.id in self._batches:
                 return False
             self._batch_count += 1
             self._batches[batch.id] = replace(batch, sequence=self._batch_count)
@@ -103,7 +104,7 @@ class FilesInMemory(RecordStore):
             if found is None or found.account != account:
                 return None
             status = status_at(found, now)
-            if status not in ("validating", "in_progress", "finalizing"):
+            if status not in CANCELLABLE:
                 return Cancel(None, refused=status)
             found = self._batches[batch_id] = replace(found, cancelling_at=now,
                                                       cancelled_at=cancelled_at)
