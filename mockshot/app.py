@@ -1,7 +1,7 @@
 """Build the mock's ASGI app: one route per operation of the spec, plus other surfaces.
 
-Routes come from the spec's paths (each answered by its handler, or by `not_served` until
-its issue lands); a path the spec does not have answers 404 and a method it does not list
+Routes come from the spec's paths (each answered by its handler, or by `not_served` for
+an operation a newer spec adds before mockshot serves it); a path the spec does not have answers 404 and a method it does not list
 answers 405, both in Moonshot's envelope.
 """
 
@@ -14,6 +14,7 @@ from .errors import APIError
 from .incoming import Incoming
 from .mock import Mock
 from .resources import account
+from .resources.batches import handlers as batches
 from .resources.files import handlers as files
 from .road import Handler, Surface, endpoint, neutral_operation
 from .router import MockApp, Route
@@ -33,12 +34,17 @@ HANDLERS: dict[str, Handler] = {
     "GET /v1/files/{file_id}": files.retrieve_file,
     "DELETE /v1/files/{file_id}": files.delete_file,
     "GET /v1/files/{file_id}/content": files.file_content,
+    "POST /v1/batches": batches.create,
+    "GET /v1/batches": batches.list_batches,
+    "GET /v1/batches/{batch_id}": batches.retrieve_batch,
+    "POST /v1/batches/{batch_id}/cancel": batches.cancel_batch,
 }
 STREAMED = frozenset({"POST /v1/files"})  # handlers that read their body as it arrives
 
 
 async def not_served(mock: Mock, incoming: Incoming) -> Response:
-    """Operations of the spec that this version of mockshot does not serve yet."""
+    """Operations of the spec that this version of mockshot does not serve (none today:
+    every operation of the vendored spec has a handler)."""
     raise APIError(
         501,
         "not_implemented_error",
