@@ -1,8 +1,9 @@
 """Build the mock's ASGI app: one route per operation of the spec, plus other surfaces.
 
 Routes come from the spec's paths (each answered by its handler, or by `not_served` for
-an operation a newer spec adds before mockshot serves it); a path the spec does not have answers 404 and a method it does not list
-answers 405, both in Moonshot's envelope.
+an operation a newer spec adds before mockshot serves it); a path the spec does not have
+answers 404 and a method it does not list answers 405, both in Moonshot's envelope.
+Uploads (`STREAMED`) get the raw ASGI `receive`: their bodies are never read whole.
 """
 
 from __future__ import annotations

@@ -383,3 +383,18 @@ def test_the_served_fixture_moves_a_batch_with_the_control_clock(served, served_
     done = served_client.batches.retrieve(batch.id)
     assert done.status == "completed"
     assert len(results(served_client, done.output_file_id)) == 1
+
+
+def test_a_line_may_reference_the_accounts_own_uploaded_image(client, mock, app):
+    from .test_files_endpoints import PNG, ask_about
+
+    mine = client.files.create(file=("pixel.png", PNG), purpose="image").id
+    other = other_client(app)
+    theirs = other.files.create(file=("pixel.png", PNG), purpose="image").id
+    lines = [{**request_line(name), "body": {"model": "kimi-k2.6", "messages": ask_about(ref)}}
+             for name, ref in (("mine", mine), ("theirs", theirs))]
+    done = poll(client, mock, start(client, lines).id, [10])[0]
+    assert [line["custom_id"] for line in results(client, done.output_file_id)] == ["mine"]
+    (refused,) = results(client, done.error_file_id)
+    assert refused["response"]["status_code"] == 404
+    assert theirs in refused["response"]["body"]["error"]["message"]
