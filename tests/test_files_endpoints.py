@@ -305,3 +305,25 @@ def test_an_upload_that_would_pass_10_gb_is_refused(client, mock):
     with pytest.raises(openai.BadRequestError, match="max total size 10GB"):
         client.files.create(file=("b.txt", b"x" * 6), purpose="file-extract")
     assert client.files.create(file=("c.txt", b"x" * 5), purpose="file-extract").bytes == 5
+
+
+def test_a_client_that_hangs_up_mid_upload_leaves_nothing(app, mock):
+    """The ASGI app itself, its client gone after half the body: journaled 499, kept nothing."""
+    body = multipart(("purpose", b"batch", None), ("file", b"{}\n" * 1000, "a.jsonl"))
+    messages = iter([{"type": "http.request", "body": body[:1500], "more_body": True},
+                     {"type": "http.disconnect"}])
+    scope = {"type": "http", "method": "POST", "path": "/v1/files", "query_string": b"",
+             "headers": [(b"authorization", f"Bearer {KEY}".encode()),
+                         (b"content-type",
+                          f"multipart/form-data; boundary={BOUNDARY}".encode())]}
+    sent: list[dict] = []
+
+    async def receive() -> dict:
+        return next(messages)
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    asyncio.run(app(scope, receive, send))
+    assert sent == [] and [e.status for e in mock.journal()] == [499]
+    assert nothing_kept(mock)
