@@ -22,10 +22,9 @@ from common import HERE, Row, section
 RUNNER = r"""
 import asyncio, sys
 sys.path.insert(0, {bench!r})
-from inapp import REQUESTS, _once
-from mockshot import Settings, create_app
+from inapp import REQUESTS, _once, app_for
 
-app = create_app(Settings(clock="virtual", log_level="warning"))
+app = app_for(sys.argv[1])
 method, path, body = REQUESTS[sys.argv[1]]
 
 async def run(count):
@@ -59,7 +58,7 @@ def bench_instructions(args: argparse.Namespace) -> list[Row]:
     script = RUNNER.format(bench=str(HERE))
     requests = 1000
     rows = []
-    for kind in ("chat", "models"):
+    for kind in ("chat", "chat-limits", "models"):
         per = (count(script, kind, requests) - count(script, kind, 0)) / requests
         print(f"- {kind}: {per:,.0f} instructions per request ({requests} requests)")
         rows.append(Row(f"in-app {kind}, instructions/request", f"{per:,.0f}", "—", "—",

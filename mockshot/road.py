@@ -108,7 +108,7 @@ def endpoint(mock: Mock, name: str, handler: Handler, takes_body: bool,
             headers = incoming.headers = request_headers(scope)
             incoming.key = mock.authenticate(surface.credentials(headers))
             incoming.account = mock.accounts.of(incoming.key)
-            steer(mock.settings.seed, headers, incoming)
+            await steer(mock, headers, incoming)
             incoming.entry.seed = incoming.seed
             incoming.path_params = path_params
             incoming.query = scope.get("query_string", b"").decode("latin-1")

@@ -36,6 +36,7 @@ class Settings:
     clock: str = "real"  # real | virtual
     clock_speed: float = 1.0
     max_body_bytes: int = 100 * 1024 * 1024
+    request_timeout: float = 30.0  # seconds a client may take to send one request
     balance: float = 1000.0  # USD cash of each new account (alias: initial_balance)
     voucher: float = 0.0  # USD voucher of each new account (alias: initial_voucher)
     tier: int | None = None  # None: no rate limits; 0-5: that tier's limits for every account
@@ -99,6 +100,8 @@ HELP = {
     "clock": "real time, or a virtual clock on which waits cost nothing",
     "clock_speed": "with the real clock: make every wait this many times shorter",
     "max_body_bytes": "largest request body accepted (default 100 MiB)",
+    "request_timeout": "seconds a served client may take to send one request, headers and "
+                       "body (default 30); slower ones get 408 and are closed",
     "balance": "USD cash each new account starts with (default 1000)",
     "voucher": "USD voucher each new account starts with (spent before cash)",
     "tier": "rate-limit tier 0-5 of every account (default: no limits)",
@@ -162,8 +165,8 @@ def _check_range(name: str, value: Any) -> None:
         raise SettingsError(f"setting {name}: must be at least 1")
     if name.startswith("batch_") and not (math.isfinite(value) and value >= 0):
         raise SettingsError(f"setting {name}: must be a number of seconds, 0 or more")
-    if name == "clock_speed" and value <= 0:
-        raise SettingsError("setting clock_speed: must be positive")
+    if name in ("clock_speed", "request_timeout") and not 0 < value < float("inf"):
+        raise SettingsError(f"setting {name}: must be a positive number")
     if name in ("balance", "voucher") and not math.isfinite(value):
         raise SettingsError(f"setting {name}: must be a finite number of USD")
     if name == "voucher" and value < 0:

@@ -16,7 +16,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .errors import APIError, invalid_request
+from .errors import APIError, clip, invalid_request
 from .overlay import apply_overlay
 
 __all__ = ["Operation", "Spec", "Validator", "load_spec", "spec_dir"]
@@ -58,7 +58,7 @@ class Validator:
         if self._fast.is_valid(instance):
             return
         error = next(iter(self._fast.iter_errors(instance)))
-        raise invalid_request(_describe(error, self._root))
+        raise invalid_request(clip(_describe(error, self._root)))  # it echoes the value
 
 
 def _compile(schema: dict) -> Any:

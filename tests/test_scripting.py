@@ -396,7 +396,9 @@ def test_the_scenario_header_selects_only_that_scenarios_rules(mock, connect):
     assert content(ask(calm, "status?")) == "All good."
     with pytest.raises(openai.RateLimitError):
         ask(storm, "status?")
-    assert content(ask(nobody, "status?")) not in ("All good.", "")
+    with pytest.raises(openai.BadRequestError, match=r"X-Mockshot-Scenario 'nobody': no "
+                       r"scenario of that name is loaded \(loaded: 'calm', 'storm'\)"):
+        ask(nobody, "status?")  # an unknown name would silently apply no rules
     assert content(ask(connect(mock), "status?")) == "All good."  # first added wins
 
 

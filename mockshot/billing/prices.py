@@ -12,11 +12,7 @@ __all__ = ["BATCH", "LIVE", "cost"]
 LIVE = 1.0
 
 
-def _batch_factor() -> float:
-    return float(billing_data()["batch_price_factor"])
-
-
-BATCH = _batch_factor()  # a batch line pays this share of the list price (60%)
+BATCH = float(billing_data()["batch_price_factor"])  # a batch line's share of list (60%)
 
 
 def cost(call: ChatCall, completion: Completion, factor: float = LIVE) -> float:
@@ -34,7 +30,13 @@ def cost(call: ChatCall, completion: Completion, factor: float = LIVE) -> float:
     return tokens * factor + _tool_calls(completion)
 
 
+TOOL_CALL_PRICES: dict[str, float] = billing_data()["tool_call_prices"]
+
+
 def _tool_calls(completion: Completion) -> float:
-    prices = billing_data()["tool_call_prices"]
-    return sum(prices.get(call.name, 0.0) for choice in completion.choices
-               for call in choice.tool_calls if call.type == "builtin_function")
+    total = 0.0
+    for choice in completion.choices:
+        for call in choice.tool_calls:
+            if call.type == "builtin_function":
+                total += TOOL_CALL_PRICES.get(call.name, 0.0)
+    return total

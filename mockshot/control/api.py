@@ -8,6 +8,7 @@ when one is configured. Admin calls are not journaled: the journal is for API ca
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import ipaddress
 import logging
@@ -19,14 +20,16 @@ from urllib.parse import parse_qs
 import yaml
 from starlette.responses import Response
 
-from ..errors import APIError, invalid_request
+from ..errors import APIError, clip, invalid_request
 from ..http import ClientGone, error_response, json_response, read_body, read_json
 from ..mock import Mock
 from ..road import request_headers
 from ..router import Route
 from ..scenarios.checks import Problem, ScenarioError
+from ..scenarios.documents import parse_yaml
 from ..scenarios.rules import Rule
 from ..state.accounts import AccountState
+from ..state.clock import LATEST_TIME
 from ..state.store import KEEP, Balance
 from .journal_view import journal_page
 
@@ -36,7 +39,6 @@ log = logging.getLogger("mockshot")
 
 PREFIX = "/_mockshot"
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml")
-LATEST_TIME = 253402300799.0  # 9999-12-31T23:59:59Z: later times break date formatting
 
 
 @dataclass(slots=True)
@@ -61,7 +63,7 @@ async def body_of(call: Call, optional: bool = False) -> dict:
     if optional and not raw.strip():
         return {}
     if _media(call.headers) in YAML_TYPES:
-        return _yaml(raw)
+        return await asyncio.to_thread(_yaml, raw)  # pure-Python YAML: off the loop
 
     async def replay() -> dict:
         return {"type": "http.request", "body": raw, "more_body": False}
@@ -75,7 +77,7 @@ def _media(headers: dict[str, str]) -> str:
 
 def _yaml(raw: bytes) -> dict:
     try:
-        data = yaml.safe_load(raw.decode("utf-8"))
+        data = parse_yaml(raw.decode("utf-8"))[0]
     except UnicodeDecodeError as exc:
         raise invalid_request(f"the request body is not valid UTF-8 (byte {exc.start})") from None
     except yaml.YAMLError as exc:
@@ -109,13 +111,14 @@ def fields(body: dict, expected: dict[str, str], required: tuple[str, ...] = ())
     """`body`, once every field is known and of its kind; a 400 naming the field if not."""
     for name in body:
         if name not in expected:
-            raise invalid_request(f"unknown field {name!r}; expected {', '.join(expected)}")
+            raise invalid_request(f"unknown field {clip(repr(name), 100)}; expected "
+                                  f"{', '.join(expected)}")
     for name in required:
         if name not in body:
             raise invalid_request(f"{name} is required")
     for name, kind in expected.items():
         if name in body and not KINDS[kind](body[name]):
-            raise invalid_request(f"{name} must be {kind}, got {body[name]!r}")
+            raise invalid_request(f"{name} must be {kind}, got {clip(repr(body[name]), 100)}")
     return body
 
 
@@ -254,7 +257,11 @@ async def find_rule(mock: Mock, name: str) -> Rule:
     for rule in await mock.scenarios.refresh():
         if rule.name == name:
             return rule
-    raise APIError(404, "resource_not_found_error", f"no rule is named {name!r}")
+    raise no_rule(name)
+
+
+def no_rule(name: str) -> APIError:
+    return APIError(404, "resource_not_found_error", f"no rule is named {clip(repr(name), 100)}")
 
 
 async def list_rules(call: Call) -> Response:
@@ -269,7 +276,7 @@ async def get_rule(call: Call) -> Response:
 async def delete_rule(call: Call) -> Response:
     name = call.params["name"]
     if not await call.mock.store.remove_rule(name):
-        raise APIError(404, "resource_not_found_error", f"no rule is named {name!r}")
+        raise no_rule(name)
     return json_response({"name": name, "deleted": True})
 
 
@@ -279,33 +286,37 @@ async def clear_rules(call: Call) -> Response:
     return json_response({"deleted": count})
 
 
-async def load(mock: Mock, document: dict, single: bool = False) -> list[Rule]:
-    """Add a document's rules, all or nothing; a 400 listing every problem and its path
-    (relative to the posted rule when one rule was posted)."""
+async def load(mock: Mock, document: dict, single: bool = False) -> tuple[list[Rule], bool]:
+    """Add a document's rules, all or nothing, and whether any is new (not a replacement
+    by name); a 400 listing every problem and its path (relative to the posted rule when
+    one rule was posted)."""
+    before = {rule.name for rule in await mock.scenarios.refresh()}
     try:
-        return await mock.scenarios.load(document)
+        rules = await mock.scenarios.load(document)
     except ScenarioError as exc:
         problems = [Problem(p.path[2:], p.message) if single else p for p in exc.problems]
         raise invalid_request("invalid scenario: " + "; ".join(
             f"{p.where()}: {p.message}" for p in problems)) from None
+    return rules, any(rule.name not in before for rule in rules)
 
 
 async def add_rules(call: Call) -> Response:
-    """One rule in the scenario-file form, or a whole document (`{"rules": [...]}`)."""
+    """One rule in the scenario-file form, or a whole document (`{"rules": [...]}`):
+    201 when a rule is new, 200 when every rule replaced one of the same name."""
     body = await body_of(call)
     if "rules" in body:
-        return await added(call.mock, await load(call.mock, body))
-    rules = await load(call.mock, {"rules": [body]}, single=True)
-    return json_response((await rule_views(call.mock, rules))[0], 201)
+        return await added(call.mock, *await load(call.mock, body))
+    rules, new = await load(call.mock, {"rules": [body]}, single=True)
+    return json_response((await rule_views(call.mock, rules))[0], 201 if new else 200)
 
 
 async def load_scenario(call: Call) -> Response:
     """A whole scenario document, as JSON or YAML."""
-    return await added(call.mock, await load(call.mock, await body_of(call)))
+    return await added(call.mock, *await load(call.mock, await body_of(call)))
 
 
-async def added(mock: Mock, rules: list[Rule]) -> Response:
-    return listing(await rule_views(mock, rules), 201)
+async def added(mock: Mock, rules: list[Rule], new: bool) -> Response:
+    return listing(await rule_views(mock, rules), 201 if new else 200)
 
 
 # ---- the journal ---------------------------------------------------------------------
