@@ -327,3 +327,12 @@ def test_a_client_that_hangs_up_mid_upload_leaves_nothing(app, mock):
     asyncio.run(app(scope, receive, send))
     assert sent == [] and [e.status for e in mock.journal()] == [499]
     assert nothing_kept(mock)
+
+
+def test_a_compressed_upload_is_a_415_that_keeps_nothing(http, auth, mock):
+    body = multipart(("purpose", b"batch", None), ("file", b"{}\n", "a.jsonl"))
+    answer = http.post("http://mockshot.local/v1/files", content=body, headers={
+        **auth, "Content-Type": f"multipart/form-data; boundary={BOUNDARY}",
+        "Content-Encoding": "gzip"})
+    assert answer.status_code == 415 and "Content-Encoding 'gzip'" in answer.text
+    assert nothing_kept(mock)

@@ -17,6 +17,7 @@ import asyncio
 import orjson
 
 from ...engine.seeding import derive_rng
+from ...http import check_encoding
 from ...incoming import Incoming
 from ...mock import Mock
 from ...state.blobs import BlobSink
@@ -36,6 +37,7 @@ async def keep_upload(mock: Mock, incoming: Incoming) -> FileRecord:
     """Read, check and keep the upload on the road; its record (or the service's error)."""
     blobs = mock.store.blobs
     headers = incoming.headers
+    check_encoding(headers)  # a compressed body would read as a bad boundary: say what it is
     with blobs.sink() as sink:
         upload = await read_upload(incoming.receive, headers.get("content-type"), sink,
                                    content_length=headers.get("content-length"))
