@@ -398,3 +398,13 @@ def test_a_line_may_reference_the_accounts_own_uploaded_image(client, mock, app)
     (refused,) = results(client, done.error_file_id)
     assert refused["response"]["status_code"] == 404
     assert theirs in refused["response"]["body"]["error"]["message"]
+
+
+@pytest.mark.parametrize("value", ["-1", "nan", "inf", "soon"])
+def test_a_phase_length_must_be_a_number_of_seconds(value):
+    from mockshot.settings import SettingsError
+
+    with pytest.raises(SettingsError, match="batch_finalizing_seconds"):
+        Settings.load(environ={"MOCKSHOT_BATCH_FINALIZING_SECONDS": value})
+    assert Settings.load(environ={"MOCKSHOT_BATCH_FINALIZING_SECONDS": "0"}) \
+        .batch_finalizing_seconds == 0.0
