@@ -48,7 +48,6 @@ class Mock:
         textgen.sentence_pool()  # built once per process now, not on the first request
         self.allowed_keys = frozenset(settings.api_key)
         self._chat_validators: dict[str, tuple[Validator, str | None]] = {}
-        self.file_lookup = None  # (account, file_id) → None or raises; set by the files API
         self.scenarios = ScenarioBook(self.store, settings.strict)
         self._rules_made = 0
         for path in settings.scenario:

@@ -21,6 +21,7 @@ from .errors import APIError
 from .http import ClientGone, JSONReply, error_response, parse_json, read_body
 from .incoming import Incoming
 from .mock import Mock
+from .resources.files.references import referenced_files
 from .scenarios.book import fault_of
 from .scenarios.faults import Fault, ResetConnection, truncate
 from .scenarios.firing import fire_fault, scripted_error
@@ -67,6 +68,7 @@ async def scripted_step(mock: Mock, incoming: Incoming) -> None:
                   headers=incoming.headers, request=incoming.body)
     begun, decision = await mock.scenarios.begin(Begin(operation, incoming.account, 0), probe,
                                                  incoming.scenario)
+    incoming.nth = begun.nth
     if decision is not None:
         incoming.entry.rule, incoming.entry.rule_use = decision.rule.name, decision.use
     fault = fault_of(decision, incoming.fault)
@@ -93,8 +95,8 @@ OPENAI = Surface()
 
 
 def endpoint(mock: Mock, name: str, handler: Handler, takes_body: bool,
-             surface: Surface = OPENAI, chat: bool = False) -> Callable:
-    """The road for one operation."""
+             surface: Surface = OPENAI, chat: bool = False, streamed: bool = False) -> Callable:
+    """The road for one operation (`streamed`: the handler reads the body itself)."""
 
     async def run(scope: dict, receive: Callable, send: Callable,
                   path_params: dict[str, str]) -> None:
@@ -113,6 +115,9 @@ def endpoint(mock: Mock, name: str, handler: Handler, takes_body: bool,
             if takes_body:
                 incoming.raw = await read_body(headers, receive, mock.settings.max_body_bytes)
                 incoming.body = parse_json(headers, incoming.raw)
+                await referenced_files(mock.store, incoming)
+            elif streamed:  # the handler reads the body as it arrives (an upload)
+                incoming.receive = receive
             if not chat:
                 await scripted_step(mock, incoming)
             response = await handler(mock, incoming)

@@ -49,6 +49,10 @@ class Settings:
     admin_token: str | None = None
     scenario: tuple[str, ...] = ()  # scenario files loaded at start-up
     strict: bool = False  # unmatched chat calls get an error instead of generated replies
+    batch_validating_seconds: float = 1.0  # a batch's phases, on the mock's clock
+    batch_in_progress_seconds: float = 2.0
+    batch_finalizing_seconds: float = 1.0
+    batch_cancelling_seconds: float = 1.0
     models: tuple[dict, ...] = field(default=(), compare=False)  # config file only
     accounts: tuple[dict, ...] = field(default=(), compare=False)  # config file only
     tiers: tuple[dict, ...] = field(default=(), compare=False)  # config file only
@@ -112,6 +116,11 @@ HELP = {
     "admin_token": "token the /_mockshot/ control API requires off loopback",
     "scenario": "scenario file (YAML or JSON) to load (repeatable)",
     "strict": "answer chat calls no scenario rule matches with an error",
+    "batch_validating_seconds": "seconds a batch is validating (on the clock; default 1)",
+    "batch_in_progress_seconds": "seconds a batch is in_progress, its lines answered "
+                                 "evenly through them (default 2)",
+    "batch_finalizing_seconds": "seconds a batch is finalizing (default 1)",
+    "batch_cancelling_seconds": "seconds a cancelled batch is cancelling (default 1)",
 }
 
 
@@ -157,6 +166,8 @@ def _check_range(name: str, value: Any) -> None:
         raise SettingsError("setting seed: must fit in a signed 64-bit integer")
     if name in ("journal_size", "max_body_bytes") and value < 1:
         raise SettingsError(f"setting {name}: must be at least 1")
+    if name.startswith("batch_") and not (math.isfinite(value) and value >= 0):
+        raise SettingsError(f"setting {name}: must be a number of seconds, 0 or more")
     if name in ("clock_speed", "request_timeout") and not 0 < value < float("inf"):
         raise SettingsError(f"setting {name}: must be a positive number")
     if name in ("balance", "voucher") and not math.isfinite(value):

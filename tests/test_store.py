@@ -24,8 +24,11 @@ from mockshot.state.store import (
 )
 
 
-def sqlite_store(**options) -> SQLiteStore:
-    return SQLiteStore(tempfile.mkdtemp(prefix="mockshot-store-"), **options)
+def sqlite_store(blobs=None, **options) -> SQLiteStore:
+    """A SQLite store in a fresh directory (the records tests' directory when given: the
+    store keeps its own blob area in `files/` there)."""
+    directory = blobs.root if blobs is not None else tempfile.mkdtemp(prefix="mockshot-")
+    return SQLiteStore(directory, **options)
 
 
 IMPLEMENTATIONS = [pytest.param(MemoryStore, id="memory"),

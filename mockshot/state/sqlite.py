@@ -21,7 +21,9 @@ from typing import Any, TypeVar
 
 from . import sqlite_windows as windows
 from .accounts import DEFAULT_PLAN, AccountState, Limits, Plan
+from .blobs import Blobs
 from .journal import UPDATABLE, JournalEntry
+from .sqlite_files import FilesInSQLite
 from .sqlite_schema import open_state
 from .store import (
     KEEP,
@@ -59,13 +61,18 @@ def _bump(db: Db, key: str) -> int:
     return value
 
 
-class SQLiteStore(Store):
+class SQLiteStore(FilesInSQLite, Store):
+    """Accounts, rules and the journal here; files and batches in `FilesInSQLite`, their
+    bytes in `DIR/files/`. `recover` (the one process that opens the state first) sweeps
+    what a killed server left half-done; workers opening it beside others do not."""
+
     def __init__(self, directory: str | Path, plan: Plan = DEFAULT_PLAN,
                  plans: Mapping[str, Plan] | None = None,
                  tiers: Mapping[int, Limits] | None = None, journal_size: int = 1000,
-                 lru_size: int = 100_000) -> None:
+                 lru_size: int = 100_000, recover: bool = True) -> None:
         self.directory = Path(directory)
         self._db = open_state(self.directory)
+        self._init_records(Blobs(self.directory / "files", durable=True), recover)
         self._plan, self._plans, self._tiers = plan, dict(plans or {}), dict(tiers or {})
         self._journal_size, self._lru_size = journal_size, lru_size
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="mockshot-sqlite")
@@ -335,5 +342,6 @@ class SQLiteStore(Store):
                 db.execute("UPDATE accounts SET inflight = 0")
             else:
                 db.execute("DELETE FROM accounts")
+                self._forget_records(db)
 
         await self._run(write)

@@ -88,7 +88,7 @@ def build_call(
     **params: object,
 ) -> ChatCall:
     """The engine's call for OpenAI-shaped `messages`/`tools` already checked by a surface."""
-    check_media(messages, model, incoming.account, mock.file_lookup)
+    check_media(messages, model, incoming.files)
     costs, tool_tokens, prompt_tokens = prompt_tokens_of(mock, model, messages, tools, thinking)
     max_tokens = _budget(model, prompt_tokens, explicit_max)
     billed = mock.catalog.route(model, prompt_tokens + max_tokens) if model.routes_to else model

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from random import Random
 from typing import Protocol
 
-from ..billing.prices import cost
+from ..billing.prices import BATCH, LIVE, cost
 from ..billing.refusals import limit_error
 from ..engine.completion import ChatCall, Completion, Script, check_satisfiable, complete
 from ..engine.seeding import derive_rng, replay_seed
@@ -80,7 +80,8 @@ async def answer(context: Context, seed: int, parts: tuple[bytes, ...],
     script = _script(reply, context.probe) if reply is not None and reply.scripts_content \
         else None
     completion = complete(call, rng, int(mock.clock.now()), mock.tokenizer, script)
-    incoming.charge = Charge(incoming.account, cost(call, completion), call.prefixes)
+    factor = BATCH if incoming.batch else LIVE  # a batch line pays the batch price
+    incoming.charge = Charge(incoming.account, cost(call, completion, factor), call.prefixes)
     return Turn(completion, rng, reply.pacing if reply else None)
 
 
@@ -115,11 +116,12 @@ DEFAULT_PROVIDERS: tuple[ReplyProvider, ...] = (ScriptedReplies(), GeneratedRepl
 async def take_turn(mock: Mock, incoming: Incoming, call: ChatCall,
                     providers: Sequence[ReplyProvider] = DEFAULT_PROVIDERS) -> Turn:
     """Admit and decide the call, then let the first provider that answers take the turn.
-    Nothing refused before a provider answers changes any state."""
+    Nothing refused before a provider answers changes any state. A batch line
+    (`incoming.batch`) needs a positive balance but is outside the tier's live limits."""
     check_satisfiable(call)
     probe, base = chat_probe(incoming, call), fingerprint(call)
     begin = Begin("chat", incoming.account, 0, strict=True, require_balance=True,
-                  limited=True, tokens=call.prompt_tokens + call.max_tokens,
+                  limited=not incoming.batch, tokens=call.prompt_tokens + call.max_tokens,
                   now=mock.clock.now(), fingerprint=None if incoming.pinned else b"chat" + base,
                   prefixes=call.prefixes)
     begun, decision = await mock.scenarios.begin(begin, probe, incoming.scenario)
