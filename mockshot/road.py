@@ -21,6 +21,7 @@ from .errors import APIError
 from .http import ClientGone, JSONReply, error_response, parse_json, read_body
 from .incoming import Incoming
 from .mock import Mock
+from .operations import neutral_operation
 from .scenarios.book import fault_of
 from .scenarios.faults import Fault, ResetConnection, truncate
 from .scenarios.firing import fire_fault, scripted_error
@@ -29,7 +30,7 @@ from .state.journal import JournalEntry, body_copy
 from .state.store import Begin
 from .steering import steer
 
-__all__ = ["OPENAI", "Handler", "Surface", "endpoint"]
+__all__ = ["OPENAI", "Handler", "Surface", "endpoint", "neutral_operation", "partition_of"]
 
 log = logging.getLogger("mockshot")
 access_log = logging.getLogger("mockshot.access")
@@ -41,21 +42,6 @@ Headers = dict[str, str]
 def request_headers(scope: dict) -> Headers:
     """The request's headers as a plain dict, names lower-case (last value wins)."""
     return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-
-
-def neutral_operation(name: str) -> str:
-    """`GET /v1/files/{file_id}` → `files`: the operation names rules and the journal use."""
-    if name.endswith(("/chat/completions", "/v1/messages")):
-        return "chat"
-    return NEUTRAL.get(name) or name.partition(" ")[2].removeprefix("/v1/").split("/")[0]
-
-
-NEUTRAL = {
-    "GET /v1/models": "models",
-    "GET /v1/users/me/balance": "balance",
-    "POST /v1/tokenizers/estimate-token-count": "estimate",
-    "POST /anthropic/v1/messages/count_tokens": "estimate",
-}
 
 
 async def scripted_step(mock: Mock, incoming: Incoming) -> None:
@@ -92,18 +78,31 @@ class Surface:
 OPENAI = Surface()
 
 
-def endpoint(mock: Mock, name: str, handler: Handler, takes_body: bool,
+def partition_of(root: Mock, headers: Headers) -> Mock:
+    """The mock a call belongs to: the partition its `X-Mockshot-Test` names, else `root`."""
+    test_id = headers.get("x-mockshot-test")
+    if test_id is None:
+        return root
+    try:
+        return root.partition(test_id)
+    except ValueError as exc:
+        raise APIError(400, "invalid_request_error", f"X-Mockshot-Test: {exc}") from None
+
+
+def endpoint(root: Mock, name: str, handler: Handler, takes_body: bool,
              surface: Surface = OPENAI, chat: bool = False) -> Callable:
-    """The road for one operation."""
+    """The road for one operation (of the root mock, or of the call's test partition)."""
 
     async def run(scope: dict, receive: Callable, send: Callable,
                   path_params: dict[str, str]) -> None:
         started = time.perf_counter()
+        mock = root
         incoming = Incoming(name, "", surface.name,
                             entry=JournalEntry(name, "", 0, 0.0, 0.0, mock.settings.seed,
                                                surface.name))
         try:
             headers = incoming.headers = request_headers(scope)
+            mock = partition_of(root, headers)
             incoming.account = mock.authenticate(surface.credentials(headers))
             steer(mock.settings.seed, headers, incoming)
             incoming.entry.seed = incoming.seed

@@ -45,6 +45,7 @@ class Settings:
     admin_token: str | None = None
     scenario: tuple[str, ...] = ()  # scenario files loaded at start-up
     strict: bool = False  # unmatched chat calls get an error instead of generated replies
+    max_partitions: int = 256  # X-Mockshot-Test partitions kept (least recently used go)
     models: tuple[dict, ...] = field(default=(), compare=False)  # config file only
 
 
@@ -102,6 +103,7 @@ HELP = {
     "admin_token": "token the /_mockshot/ control API requires off loopback",
     "scenario": "scenario file (YAML or JSON) to load (repeatable)",
     "strict": "answer chat calls no scenario rule matches with an error",
+    "max_partitions": "X-Mockshot-Test partitions kept at once (least recently used go)",
 }
 
 
@@ -139,7 +141,7 @@ def _check_range(name: str, value: Any) -> None:
         raise SettingsError(f"setting port: {value} is outside 0-65535")
     if name == "seed" and not fits_seed(value):
         raise SettingsError("setting seed: must fit in a signed 64-bit integer")
-    if name in ("journal_size", "max_body_bytes") and value < 1:
+    if name in ("journal_size", "max_body_bytes", "max_partitions") and value < 1:
         raise SettingsError(f"setting {name}: must be at least 1")
     if name == "clock_speed" and value <= 0:
         raise SettingsError("setting clock_speed: must be positive")

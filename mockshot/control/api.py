@@ -4,6 +4,8 @@ JSON in and out. Inputs are checked like the public API's (a 400 `invalid_reques
 naming the field), a rejected request changes nothing, and errors use Moonshot's envelope.
 Off loopback the API needs the admin token (`--admin-token`); on loopback it needs one only
 when one is configured. Admin calls are not journaled: the journal is for API calls.
+With `X-Mockshot-Test: <id>` an admin call reads and steers that test's partition (its
+journal, rules, clock, accounts, report); `/tests` lists and drops partitions.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from starlette.responses import Response
 from ..errors import APIError, invalid_request
 from ..http import ClientGone, error_response, json_response, read_body, read_json
 from ..mock import Mock
-from ..road import request_headers
+from ..road import partition_of, request_headers
 from ..router import Route
 from ..scenarios.checks import Problem, ScenarioError
 from ..scenarios.rules import Rule
@@ -292,6 +294,24 @@ async def unmatched_calls(call: Call) -> Response:
                                       {**call.query, "unmatched": "true"}))
 
 
+# ---- test partitions -----------------------------------------------------------------
+
+async def list_tests(call: Call) -> Response:
+    root = call.mock.root
+    return json_response({"object": "list", "data": root.partitions.names(),
+                          "evicted": root.partitions.evicted,
+                          "max_partitions": root.settings.max_partitions})
+
+
+async def drop_test(call: Call) -> Response:
+    """Forget one test's partition (the plugin does this when the test ends)."""
+    test_id = call.params["test_id"]
+    if not call.mock.root.partitions.drop(test_id):
+        raise APIError(404, "resource_not_found_error", f"no test partition is named "
+                                                         f"{test_id[:100]!r}")
+    return json_response({"id": test_id, "deleted": True})
+
+
 # ---- routes --------------------------------------------------------------------------
 
 ROUTES: tuple[tuple[str, str, AdminHandler], ...] = (
@@ -309,6 +329,8 @@ ROUTES: tuple[tuple[str, str, AdminHandler], ...] = (
     ("POST", "/clock", move_clock),
     ("GET", "/accounts/{key}", get_account),
     ("PUT", "/accounts/{key}", put_account),
+    ("GET", "/tests", list_tests),
+    ("DELETE", "/tests/{test_id:path}", drop_test),
 )
 OPEN = frozenset({"/health"})  # readiness probes need no token
 
@@ -322,8 +344,8 @@ def endpoint(mock: Mock, handler: AdminHandler, guarded: bool) -> Callable:
         try:
             if guarded:
                 authorize(mock, headers)
-            response = await handler(Call(mock, headers, path_params, query_of(scope),
-                                          receive))
+            response = await handler(Call(partition_of(mock, headers), headers,
+                                          path_params, query_of(scope), receive))
         except APIError as error:
             response = error_response(error)
         except ClientGone:
