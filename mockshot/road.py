@@ -10,6 +10,7 @@ surface the call came in on; anything else is a mockshot bug and answers 500
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 
 from starlette.responses import Response
 
-from .errors import APIError
+from .errors import APIError, Violation
 from .http import ClientGone, JSONReply, error_response, parse_json, read_body
 from .incoming import Incoming
 from .mock import Mock
@@ -117,6 +118,7 @@ def endpoint(root: Mock, name: str, handler: Handler, takes_body: bool,
             if incoming.active_fault and incoming.active_fault.kind == "truncated_body":
                 response = truncated(response, incoming.active_fault)
         except APIError as error:
+            note_error(incoming.entry, error)
             response = surface.render_error(error)
         except ResetConnection:
             incoming.entry.reset = True
@@ -134,6 +136,21 @@ def endpoint(root: Mock, name: str, handler: Handler, takes_body: bool,
         await response(scope, receive, send)
 
     return run
+
+
+def note_error(entry: JournalEntry, error: APIError) -> None:
+    """What the journal keeps of an error answer: its type, its Retry-After, and — for a
+    refused request — the contract rule it broke (report mode: the client still gets the
+    real service's answer; the violation is only recorded)."""
+    entry.error = error.type
+    retry = error.headers.get("Retry-After")
+    if retry is not None:
+        with contextlib.suppress(ValueError):
+            entry.retry_after = float(retry)
+    if error.violation is not None:
+        entry.violation = error.violation.as_dict(error.message)
+    elif error.status == 400 and error.type == "invalid_request_error":
+        entry.violation = Violation("", "request", None).as_dict(error.message)
 
 
 def truncated(response: Response, fault: Fault) -> Response:

@@ -18,9 +18,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from urllib.parse import parse_qs
 
+import orjson
 import yaml
 from starlette.responses import Response
 
+from ..contract.coverage import coverage
+from ..contract.pages import markdown, page
 from ..errors import APIError, invalid_request
 from ..http import ClientGone, error_response, json_response, read_body, read_json
 from ..mock import Mock
@@ -28,7 +31,7 @@ from ..road import partition_of, request_headers
 from ..router import Route
 from ..scenarios.checks import Problem, ScenarioError
 from ..scenarios.rules import Rule
-from .journal_view import journal_page
+from .journal_view import entry_view, journal_page
 
 __all__ = ["routes"]
 
@@ -294,6 +297,27 @@ async def unmatched_calls(call: Call) -> Response:
                                       {**call.query, "unmatched": "true"}))
 
 
+# ---- the coverage report ------------------------------------------------------------
+
+async def report(call: Call) -> Response:
+    """What the client under test exercised: `?format=json` (default), `markdown`, `html`."""
+    shape = call.query.get("format", "json")
+    views = [entry_view(entry) for entry in await call.mock.store.journal()]
+    found = coverage(orjson_views(views), call.mock.spec.document)
+    if shape == "json":
+        return json_response(found)
+    if shape in ("markdown", "md"):
+        return Response(markdown(found), media_type="text/markdown; charset=utf-8")
+    if shape == "html":
+        return Response(page(found), media_type="text/html; charset=utf-8")
+    raise invalid_request(f"format must be json, markdown or html, got {shape[:40]!r}")
+
+
+def orjson_views(views: list[dict]) -> list[dict]:
+    """Entry views with their embedded bodies parsed (the view embeds them as raw JSON)."""
+    return orjson.loads(orjson.dumps(views))
+
+
 # ---- test partitions -----------------------------------------------------------------
 
 async def list_tests(call: Call) -> Response:
@@ -329,6 +353,7 @@ ROUTES: tuple[tuple[str, str, AdminHandler], ...] = (
     ("POST", "/clock", move_clock),
     ("GET", "/accounts/{key}", get_account),
     ("PUT", "/accounts/{key}", put_account),
+    ("GET", "/report", report),
     ("GET", "/tests", list_tests),
     ("DELETE", "/tests/{test_id:path}", drop_test),
 )

@@ -34,7 +34,9 @@ def _budget(model: ModelSpec, prompt_tokens: int, explicit: int | None) -> int:
 def _check_window(model: ModelSpec, prompt_tokens: int, explicit: int | None) -> None:
     needed = prompt_tokens + (explicit or 0)
     if needed > model.context_length or prompt_tokens >= model.context_length:
-        raise invalid_request(f"Your request exceeded model token limit: {model.context_length}")
+        raise invalid_request(f"Your request exceeded model token limit: {model.context_length}",
+                              pointer="/messages", rule="context_length",
+                              expected=model.context_length)
 
 
 def _prefix_digests(model: ModelSpec, tools: list, messages: list[dict]) -> tuple[bytes, ...]:
