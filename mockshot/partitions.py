@@ -52,6 +52,17 @@ class Partitions:
                             "each with DELETE /_mockshot/tests/{id})", gone, self._bound)
             return found
 
+    def put(self, test_id: str, child: Any) -> Any:
+        """Install a partition made elsewhere (the pytest plugin makes one per test with
+        the test's own settings), replacing one of the same id; the child."""
+        with self._lock:
+            self._children[test_id] = child
+            self._children.move_to_end(test_id)
+            while len(self._children) > self._bound:
+                self._children.popitem(last=False)
+                self.evicted += 1
+            return child
+
     def drop(self, test_id: str) -> bool:
         """Forget a partition; whether it existed."""
         with self._lock:
