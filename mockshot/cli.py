@@ -16,7 +16,7 @@ from .settings import CHOICES, HELP, Settings, SettingsError
 
 __all__ = ["main"]
 
-REPEATABLE = ("api_key", "scenario")
+REPEATABLE = ("api_key", "scenario", "variants")
 
 
 def _add_setting(parser: argparse.ArgumentParser, name: str, default: object) -> None:

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from .conformance import check_variants
+
 __all__ = ["HELP", "Settings", "SettingsError", "fits_seed"]
 
 ENV_PREFIX = "MOCKSHOT_"
@@ -45,6 +47,7 @@ class Settings:
     admin_token: str | None = None
     scenario: tuple[str, ...] = ()  # scenario files loaded at start-up
     strict: bool = False  # unmatched chat calls get an error instead of generated replies
+    variants: tuple[str, ...] = ()  # conformance variations of streams (conformance.py)
     max_partitions: int = 256  # X-Mockshot-Test partitions kept (least recently used go)
     models: tuple[dict, ...] = field(default=(), compare=False)  # config file only
 
@@ -103,13 +106,15 @@ HELP = {
     "admin_token": "token the /_mockshot/ control API requires off loopback",
     "scenario": "scenario file (YAML or JSON) to load (repeatable)",
     "strict": "answer chat calls no scenario rule matches with an error",
+    "variants": "conformance variation of OpenAI streams to serve (repeatable; 'all' draws "
+                "them per call, seeded); see mockshot/conformance.py",
     "max_partitions": "X-Mockshot-Test partitions kept at once (least recently used go)",
 }
 
 
 def _coerce(name: str, default: Any, value: Any) -> Any:
     try:
-        if name in ("api_key", "scenario"):
+        if name in ("api_key", "scenario", "variants"):
             items = value.split(",") if isinstance(value, str) else value
             return tuple(str(item).strip() for item in items if str(item).strip())
         if name == "models":
@@ -137,6 +142,8 @@ SEED_RANGE = (-(2**63), 2**63 - 1)
 def _check_range(name: str, value: Any) -> None:
     if name in CHOICES and str(value).lower() not in CHOICES[name]:
         raise SettingsError(f"setting {name}: {value!r} is not one of {', '.join(CHOICES[name])}")
+    if name == "variants" and (problem := check_variants(value)):
+        raise SettingsError(f"setting variants: {problem}")
     if name == "port" and not 0 <= value <= 65535:
         raise SettingsError(f"setting port: {value} is outside 0-65535")
     if name == "seed" and not fits_seed(value):
