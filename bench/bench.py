@@ -21,13 +21,17 @@ what mockshot's own request road adds:
   (g) upload: a 100 MiB multipart upload, chunked without Content-Length, through the
       files upload reader into a temporary file: MB/s and the reading process's peak RSS
       growth (goal < 30 MB), in-process and served by uvicorn (bench/upload_app.py).
+  (h) fixtures: `Mock(...)` construction, the `mockshot` fixture's set-up + teardown and a
+      served fixture's per-test reset (µs, median of 1,000), and a 1,000-test pytest suite
+      of one chat each against the same suite on the bare app (goal at most 1.5 times).
 
     .venv/bin/python bench/bench.py [--calls N] [--duration S] [--concurrency C]
         [--paced N] [--paced-concurrency C] [--profile]
-        [--only {inapp,inprocess,served,coldstart,streaming,pacing,extraction,upload}]
+        [--only {inapp,inprocess,served,coldstart,streaming,pacing,extraction,upload,
+                 fixtures}]
 
 Each section lives in its own module here (inprocess, served, coldstart, streamed, pacing,
-extraction, upload; shared parts in common, loadgen, chunked). This is a benchmark, not a
+extraction, upload, per_test; shared parts in common, loadgen, chunked). This is a benchmark, not a
 test: it prints a Markdown report and exits 0 whether or not a target is met (non-zero only
 if a request fails or a server does not come up).
 """
@@ -47,6 +51,7 @@ from extraction import bench_extraction
 from inapp import bench_inapp
 from inprocess import bench_inprocess, profile_inprocess
 from pacing import bench_pacing
+from per_test import bench_fixtures
 from served import bench_served
 from streamed import bench_streaming
 from upload import bench_upload
@@ -54,7 +59,7 @@ from upload import bench_upload
 STEPS = {"inapp": bench_inapp, "inprocess": bench_inprocess, "served": bench_served,
          "coldstart": bench_coldstart,
          "streaming": bench_streaming, "pacing": bench_pacing, "extraction": bench_extraction,
-         "upload": bench_upload}
+         "upload": bench_upload, "fixtures": bench_fixtures}
 PINNED = ("served", "streaming", "pacing", "upload")  # the steps that need both cores
 
 

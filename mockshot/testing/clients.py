@@ -8,6 +8,7 @@ The SDK computes the wait (`_calculate_retry_timeout`); only the sleep is replac
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from ..state.clock import Clock
@@ -24,18 +25,18 @@ def _openai() -> Any:
     return openai
 
 
-def _on_clock(base: type, clock: Clock) -> type:
-    """`base` (OpenAI or AsyncOpenAI) whose retries wait on the virtual `clock`."""
-    if not getattr(clock, "virtual", False) or not hasattr(base, "_calculate_retry_timeout"):
-        return base
+@lru_cache(maxsize=4)
+def _on_clock(base: type) -> type:
+    """`base` (OpenAI or AsyncOpenAI) whose retries wait on its `_mockshot_clock` (made
+    once per class: a class per client would cost every test its creation)."""
 
     def wait(client: Any, retries_taken: int, max_retries: int, options: Any,
              response: Any) -> None:
         headers = response.headers if response is not None else None
-        clock.advance(client._calculate_retry_timeout(max_retries - retries_taken, options,
-                                                      headers))
+        client._mockshot_clock.advance(client._calculate_retry_timeout(
+            max_retries - retries_taken, options, headers))
 
-    if getattr(base, "__name__", "") == "AsyncOpenAI":
+    if base.__name__ == "AsyncOpenAI":
         async def _sleep_for_retry(self, *, retries_taken, max_retries, options, response):
             wait(self, retries_taken, max_retries, options, response)
     else:
@@ -51,5 +52,9 @@ def openai_client(http_client: Any, base_url: str, api_key: str, clock: Clock,
     """An `openai.OpenAI` (or `AsyncOpenAI`) over `http_client`, retrying on `clock`."""
     openai = _openai()
     base = openai.AsyncOpenAI if asynchronous else openai.OpenAI
-    return _on_clock(base, clock)(api_key=api_key, base_url=base_url, http_client=http_client,
-                                  **options)
+    if not getattr(clock, "virtual", False) or not hasattr(base, "_calculate_retry_timeout"):
+        return base(api_key=api_key, base_url=base_url, http_client=http_client, **options)
+    client = _on_clock(base)(api_key=api_key, base_url=base_url, http_client=http_client,
+                             **options)
+    client._mockshot_clock = clock
+    return client

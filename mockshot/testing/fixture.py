@@ -146,12 +146,16 @@ class MockFixture(_Face):
                  assert_all_used: bool = True, test_id: str | None = None) -> None:
         self._start()
         self.mock = Mock(settings or Settings(clock="virtual"))
-        self.app = create_app(mock=self.mock)
         self.url = IN_PROCESS_URL
         self.api_key = api_key
         self.assert_all_used = assert_all_used
         self.test_id = test_id
         self.headers = {}
+
+    @cached_property
+    def app(self) -> Any:
+        """The ASGI app over the mock, made when a client first needs it."""
+        return create_app(mock=self.mock)
 
     def http_client(self, **options: Any) -> Any:
         """A raw httpx(2) client wired to the app (base URL set)."""

@@ -17,7 +17,8 @@ from ..settings import Settings
 from .fixture import MockFixture, ServedFixture
 from .markers import FIXTURE_DEFAULTS, MarkerError, Options, options_from
 
-USED = pytest.StashKey[list]()  # the fixtures a test used, for its failure report
+USED = pytest.StashKey[list]()  # the fixtures a test is using, for its failure report
+DESCRIBED = pytest.StashKey[list]()  # their descriptions, kept once they are gone
 CALL_FAILED = pytest.StashKey[bool]()
 
 
@@ -50,9 +51,22 @@ def _options(request: pytest.FixtureRequest) -> Options:
 
 
 def _finish(request: pytest.FixtureRequest, fixture: MockFixture | ServedFixture) -> None:
-    fixture.close()
-    if not request.node.stash.get(CALL_FAILED, False):
-        fixture.verify()  # a failed test already says what went wrong
+    """Close the fixture and check what the test left unused. The item lets go of the
+    fixture here: a session holding a thousand finished mocks pays for them in GC."""
+    stash = request.node.stash
+    try:
+        fixture.close()
+        if not stash.get(CALL_FAILED, False):
+            fixture.verify()  # a failed test already says what went wrong
+    except BaseException:
+        stash.setdefault(DESCRIBED, []).append(_section(fixture))
+        raise
+    finally:
+        stash[USED].remove(fixture)
+
+
+def _section(fixture: MockFixture | ServedFixture) -> tuple[str, str]:
+    return f"mockshot ({type(fixture).__name__})", fixture.describe()
 
 
 @pytest.fixture
@@ -105,7 +119,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
     report = outcome.get_result()
     if report.when == "call" and report.failed:
         item.stash[CALL_FAILED] = True
-    if report.failed and report.when in ("call", "teardown"):
-        for fixture in item.stash.get(USED, []):
-            report.sections.append((f"mockshot ({type(fixture).__name__})",
-                                    fixture.describe()))
+    if report.failed and report.when == "call":
+        report.sections.extend(_section(fixture) for fixture in item.stash.get(USED, []))
+    if report.failed and report.when == "teardown":
+        report.sections.extend(item.stash.get(DESCRIBED, []))
