@@ -104,3 +104,14 @@ def test_a_subprocess_client_finds_the_served_mock_from_the_environment(mockshot
 
 def test_the_served_root_was_reset_for_this_test(mockshot_server):
     assert mockshot_server.root.journal() == [] and mockshot_server.calls == []
+
+
+def test_marker_scenario_paths_are_read_beside_the_test_file(tmp_path):
+    from mockshot.testing.markers import options_from
+
+    (tmp_path / "weather.yaml").write_text("rules:\n  - reply: {content: hi}\n")
+    options = options_from([{"scenario": "weather.yaml"}, {"seed": 3}], None, tmp_path)
+    assert options.settings.scenario == (str(tmp_path / "weather.yaml"),)
+    assert options.settings.seed == 3 and options.settings.clock == "virtual"
+    balance = options_from([{"balance": 5}], 9, tmp_path).settings
+    assert (balance.initial_balance, balance.seed) == (5.0, 9)  # the alias, until it lands

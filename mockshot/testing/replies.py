@@ -65,6 +65,8 @@ def _schema_for(op: dict, status: int, media: str) -> dict | None:
 
 
 def validate(schema: dict, instance: object, where: str) -> None:
+    """Raise SpecViolation unless `instance` fits `schema` (a `$ref` into the spec's
+    components, or a schema using them); `where` begins the message."""
     if "$ref" in schema:
         validator = _validator(schema["$ref"])
     else:
@@ -111,6 +113,7 @@ def hook(response) -> None:
 
 
 async def async_hook(response) -> None:
+    """`hook` for an `httpx.AsyncClient` (or httpx2's)."""
     await response.aread()
     request = response.request
     check_reply(request.method, request.url.path, response.status_code,
