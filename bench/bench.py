@@ -27,13 +27,13 @@ what mockshot's own request road adds:
 
     .venv/bin/python bench/bench.py [--calls N] [--duration S] [--concurrency C]
         [--paced N] [--paced-concurrency C] [--profile]
-        [--only {inapp,inprocess,served,coldstart,streaming,pacing,extraction,upload,
-                 fixtures}]
+        [--only {inapp,instructions,inprocess,served,coldstart,streaming,pacing,extraction,
+                 upload,fixtures}]
 
 Each section lives in its own module here (inprocess, served, coldstart, streamed, pacing,
-extraction, upload, per_test; shared parts in common, loadgen, chunked). This is a benchmark, not a
-test: it prints a Markdown report and exits 0 whether or not a target is met (non-zero only
-if a request fails or a server does not come up).
+extraction, upload, per_test; shared parts in common, loadgen, chunked). This is a
+benchmark, not a test: it prints a Markdown report and exits 0 whether or not a target is
+met (non-zero only if a request fails or a server does not come up).
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ from common import CLIENT_CORE, SERVER_CORE, TERMINATED, Row, section
 from extraction import bench_extraction
 from inapp import bench_inapp
 from inprocess import bench_inprocess, profile_inprocess
+from instructions import bench_instructions
 from pacing import bench_pacing
 from per_test import bench_fixtures
 from served import bench_served
@@ -59,7 +60,8 @@ from upload import bench_upload
 STEPS = {"inapp": bench_inapp, "inprocess": bench_inprocess, "served": bench_served,
          "coldstart": bench_coldstart,
          "streaming": bench_streaming, "pacing": bench_pacing, "extraction": bench_extraction,
-         "upload": bench_upload, "fixtures": bench_fixtures}
+         "upload": bench_upload, "instructions": bench_instructions,
+         "fixtures": bench_fixtures}
 PINNED = ("served", "streaming", "pacing", "upload")  # the steps that need both cores
 
 

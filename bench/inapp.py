@@ -18,7 +18,18 @@ from common import CHAT_BODY, KEY, Row, section
 REQUESTS = {
     "chat": ("POST", "/v1/chat/completions", CHAT_BODY),
     "models": ("GET", "/v1/models", b""),
+    "chat-limits": ("POST", "/v1/chat/completions", CHAT_BODY),
 }
+# settings beyond a virtual clock, per request kind: every limit on, none reached
+SETTINGS = {"chat-limits": {"tier": 9, "tiers": ({"tier": 9, "concurrency": 10**6,
+                                                  "rpm": 10**9, "tpm": 10**12,
+                                                  "tpd": 10**12},)}}
+
+
+def app_for(kind: str) -> Any:
+    from mockshot import Settings, create_app
+
+    return create_app(Settings(clock="virtual", log_level="warning", **SETTINGS.get(kind, {})))
 
 
 def _scope(method: str, path: str, body: bytes) -> dict:
@@ -47,27 +58,25 @@ async def _once(app: Any, method: str, path: str, body: bytes) -> int:
     return status
 
 
-async def _measure(app: Any, calls: int, warmup: int) -> dict[str, list[float]]:
-    for method, path, body in REQUESTS.values():
+async def _measure(calls: int, warmup: int) -> dict[str, list[float]]:
+    apps = {name: app_for(name) for name in REQUESTS}
+    for name, (method, path, body) in REQUESTS.items():
         for _ in range(warmup):
-            if await _once(app, method, path, body) != 200:
-                raise SystemExit(f"in-app {method} {path} did not answer 200")
+            if await _once(apps[name], method, path, body) != 200:
+                raise SystemExit(f"in-app {name} {path} did not answer 200")
     samples: dict[str, list[float]] = {name: [] for name in REQUESTS}
     for _ in range(calls):
         for name, (method, path, body) in REQUESTS.items():
             start = time.perf_counter_ns()
-            await _once(app, method, path, body)
+            await _once(apps[name], method, path, body)
             samples[name].append((time.perf_counter_ns() - start) / 1000)
     return samples
 
 
 def bench_inapp(args: argparse.Namespace) -> list[Row]:
     """(f): the request road's own cost, per request, called as ASGI."""
-    from mockshot import Settings, create_app
-
     section("(f) in-app: the ASGI app called directly")
-    app = create_app(Settings(clock="virtual", log_level="warning"))
-    samples = asyncio.run(_measure(app, args.calls * 5, args.warmup))
+    samples = asyncio.run(_measure(args.calls * 5, args.warmup))
     rows = []
     for name, values in samples.items():
         med = statistics.median(values)

@@ -47,6 +47,11 @@ def extra_routes() -> list[tuple[str, str, Handler, Surface]]:
             ("POST", anthropic.COUNT_PATH, anthropic.count_tokens, surface)]
 
 
+# Operations whose handler takes the scenario step itself, once the request is known to be
+# valid, so a refused call uses no rule and counts for no `nth` (the road's `chat` flag).
+SELF_SCRIPTED = ("chat", "estimate")
+
+
 def create_app(settings: Settings | None = None, *, mock: Mock | None = None) -> MockApp:
     """Build a mock server app; `app.mock` is its `Mock`."""
     mock = mock or Mock(settings)
@@ -54,14 +59,14 @@ def create_app(settings: Settings | None = None, *, mock: Mock | None = None) ->
     for op in mock.spec.operations:
         handler = HANDLERS.get(op.name, not_served)
         takes_body = mock.spec.operation_schema(op.method, op.path) is not None
-        chat_op = neutral_operation(op.name) == "chat"
-        run = endpoint(mock, op.name, handler, takes_body, chat=chat_op)
+        scripted = neutral_operation(op.name) in SELF_SCRIPTED
+        run = endpoint(mock, op.name, handler, takes_body, chat=scripted)
         routes.append(Route(op.method.upper(), op.path, run))
     extras = extra_routes()
     for method, path, handler, surface in extras:
         name = f"{method} {path}"
         run = endpoint(mock, name, handler, method == "POST", surface,
-                       chat=neutral_operation(name) == "chat")
+                       chat=neutral_operation(name) in SELF_SCRIPTED)
         routes.append(Route(method, path, run))
     return MockApp(routes, mock, {f"/{path.split('/')[1]}/": surface.render_error
                                   for _, path, _, surface in extras})

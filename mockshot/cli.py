@@ -12,7 +12,7 @@ import logging
 import sys
 from dataclasses import fields
 
-from .settings import CHOICES, HELP, Settings, SettingsError
+from .settings import ALIASES, CHOICES, CONFIG_ONLY, HELP, Settings, SettingsError
 
 __all__ = ["main"]
 
@@ -40,8 +40,11 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="serve the mock API over HTTP")
     for f in fields(Settings):
-        if f.name != "models":
+        if f.name not in CONFIG_ONLY:
             _add_setting(serve, f.name, f.default)
+    for alias, name in ALIASES.items():
+        serve.add_argument("--" + alias.replace("_", "-"), dest=alias, type=float,
+                           default=None, help=f"older name of --{name.replace('_', '-')}")
     check = commands.add_parser("check", help="check scenario files and report every mistake")
     check.add_argument("files", nargs="+", help="scenario files (YAML or JSON)")
     from .contract import command
@@ -88,6 +91,9 @@ def _serve(args: dict) -> int:
         return 0
     except ScenarioFileError as exc:
         print(f"mockshot: bad scenario file:\n{exc}", file=sys.stderr)
+        return 2
+    except SettingsError as exc:
+        print(f"mockshot: {exc}", file=sys.stderr)
         return 2
     except CatalogError as exc:
         print(f"mockshot: setting models: {exc}", file=sys.stderr)

@@ -13,7 +13,21 @@ from typing import Any
 
 import orjson
 
-__all__ = ["APIError", "Violation", "invalid_request", "model_not_found"]
+__all__ = ["APIError", "Violation", "clip", "invalid_request", "model_not_found"]
+
+ECHO_LIMIT = 300  # characters of a client's value that a message repeats
+MESSAGE_LIMIT = 4096  # characters of any error message
+
+
+def clip(text: str, most: int = ECHO_LIMIT) -> str:
+    """`text`, or its start and end around a note of how much was cut. Messages repeat
+    what the client sent, and a 10,000-item `stop` list must not come back as an 89 KB
+    message; the end is kept because it says what was expected."""
+    if len(text) <= most:
+        return text
+    tail = most // 4
+    head = most - tail
+    return f"{text[:head]}…[{len(text) - most} characters cut]…{text[len(text) - tail:]}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +55,10 @@ class APIError(Exception):
     headers: dict[str, str] = field(default_factory=dict)
     violation: Violation | None = None  # set where a request broke the contract
 
+    def __post_init__(self) -> None:
+        if len(self.message) > MESSAGE_LIMIT:  # a backstop: echoes are clipped where made
+            self.message = clip(self.message, MESSAGE_LIMIT)
+
     def body(self) -> dict:
         """The Moonshot envelope, as the real service sends it."""
         return {"error": {"message": self.message, "type": self.type}}
@@ -63,7 +81,8 @@ def invalid_request(details: str, *, prefixed: bool = True, pointer: str | None 
 
 def model_not_found(model: object) -> APIError:
     return APIError(
-        404, "resource_not_found_error", f"Not found the model {model} or Permission denied"
+        404, "resource_not_found_error",
+        f"Not found the model {clip(str(model), 100)} or Permission denied"
     )
 
 

@@ -1,17 +1,20 @@
 """The HTTP edges of the request road: reading a JSON body, writing a JSON reply.
 
-Every way a body can be wrong (too large, not UTF-8, not JSON, not an object, a content
-type that is not JSON) becomes a 400 in Moonshot's envelope here, before any handler runs.
+Every way a body can be wrong (too large, compressed, not UTF-8, not JSON, nested too
+deeply, not an object, a content type that is not JSON) becomes a 4xx in Moonshot's
+envelope here, before any handler runs, so nothing behind the road ever meets such a body.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import accumulate
 from typing import Any
 
 import orjson
 
-from .errors import APIError, invalid_request
+from .errors import APIError, clip, invalid_request
+from .limits import MAX_DEPTH
 
 __all__ = ["error_response", "json_response", "parse_json", "read_body", "read_json"]
 
@@ -60,8 +63,18 @@ def _check_content_type(headers: dict[str, str]) -> None:
     if media in JSON_TYPES or media.endswith("+json"):
         return
     raise invalid_request(
-        f"unsupported content type {media or value!r}; send the body as application/json"
+        f"unsupported content type {clip(media or value, 100)!r}; send the body as "
+        "application/json"
     )
+
+
+def _check_encoding(headers: dict[str, str]) -> None:
+    """A compressed body would otherwise read as bad UTF-8 or bad JSON: say what it is."""
+    encoding = headers.get("content-encoding", "identity").strip().lower()
+    if encoding not in ("", "identity"):
+        raise APIError(415, "invalid_request_error", (
+            f"Invalid request: Content-Encoding {clip(encoding, 100)!r} is not supported; "
+            "send the body uncompressed"))
 
 
 class ClientGone(Exception):
@@ -69,6 +82,7 @@ class ClientGone(Exception):
 
 
 async def read_body(headers: dict[str, str], receive: Callable, limit: int) -> bytes:
+    _check_encoding(headers)
     declared = headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise invalid_request(f"total message size {declared} exceeds limit {limit}")
@@ -100,16 +114,42 @@ def parse_json(headers: dict[str, str], raw: bytes) -> Any:
     try:
         body = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        try:
-            raw.decode("utf-8")
-        except UnicodeDecodeError as bad:
-            raise invalid_request(
-                f"the request body is not valid UTF-8 (byte {bad.start})"
-            ) from None
-        raise invalid_request(f"the request body is not valid JSON: {exc}") from None
+        raise _not_json(raw, exc) from None
+    if raw.count(b"[") + raw.count(b"{") > MAX_DEPTH and depth_of(raw) > MAX_DEPTH:
+        raise too_deep()  # the count bounds the depth, so most bodies skip the measure
     if not isinstance(body, dict):
         raise invalid_request(f"the request body must be a JSON object, not {_kind(body)}")
     return body
+
+
+def _not_json(raw: bytes, exc: orjson.JSONDecodeError) -> APIError:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as bad:
+        return invalid_request(f"the request body is not valid UTF-8 (byte {bad.start})")
+    if "depth limit" in str(exc):  # orjson's own limit (1024) is far beyond ours
+        return too_deep()
+    return invalid_request(f"the request body is not valid JSON: {exc}")
+
+
+def too_deep() -> APIError:
+    return invalid_request(f"the request body nests arrays and objects more than "
+                           f"{MAX_DEPTH} levels deep; mockshot accepts at most {MAX_DEPTH}")
+
+
+_KEEP = bytes(set(range(256)) - set(b'"[]{}'))  # deleted before strings are dropped
+_SIGNED = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")  # opening +1, closing -1 as int8
+
+
+def depth_of(raw: bytes) -> int:
+    """How deep valid JSON text nests arrays and objects: the running sum of its brackets
+    once the strings are dropped, all in C-level passes (escaped backslashes and quotes go
+    first, then everything but quotes and brackets; what lies between quotes is a string)."""
+    if b"\\" in raw:
+        raw = raw.replace(b"\\\\", b"").replace(b'\\"', b"")
+    outside = raw.translate(None, _KEEP).split(b'"')[::2]
+    brackets = b"".join(outside).translate(_SIGNED)
+    return max(accumulate(memoryview(brackets).cast("b")), default=0)
 
 
 def _kind(value: Any) -> str:

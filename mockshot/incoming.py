@@ -21,12 +21,13 @@ class Incoming:
     """A request on the road: who sent it, what it asks, and its per-request overrides."""
 
     operation: str
-    account: str
+    account: str  # the account the key bills (the key itself unless grouped)
     surface: str = "openai"
     body: Any = None
     path_params: dict[str, str] = field(default_factory=dict)
     query: str = ""
     headers: Any = None
+    key: str = ""  # the API key as sent
     raw: bytes | None = None  # the body as sent (the journal keeps a bounded copy)
     seed: int = 0  # X-Mockshot-Seed, else the server's seed
     pinned: bool = False  # the client pinned the seed: the reply is a function of (seed, call)
@@ -36,6 +37,7 @@ class Incoming:
     variants: tuple[str, ...] | None = None  # X-Mockshot-Variant, checked
     active_fault: Fault | None = None  # the fault that fired, for the renderer
     charge: Charge | None = None  # what settling the call debits and remembers
+    held: bool = False  # in flight for its tier's concurrency until settled or released
     # the call's journal entry, filled in along the road and handed to the store once, when
     # the call is settled (`journal_id` is its id then); later facts go through the store
     entry: JournalEntry = field(default_factory=lambda: JournalEntry("", "", 0, 0.0, 0.0, 0))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .billing.plans import Accounts, load_accounts
 from .calls import CallList
 from .engine.catalog import Catalog, ModelSpec
 from .engine.tokens import PromptCost
@@ -51,9 +52,9 @@ class Mock:
         self.spec: Spec = self.parts.spec
         self.catalog: Catalog = self.parts.catalog
         self.tokenizer = self.parts.tokenizer
-        self.store: Store = store or MemoryStore(
-            settings.initial_balance, settings.initial_voucher, settings.journal_size
-        )
+        self.accounts: Accounts = load_accounts(settings)
+        self.store: Store = store or MemoryStore(self.accounts.default, self.accounts.plans,
+                                                 self.accounts.tiers, settings.journal_size)
         self.clock: Clock = clock or make_clock(settings.clock, speed=settings.clock_speed)
         self.allowed_keys = frozenset(settings.api_key)
         self._chat_validators = self.parts.chat_validators

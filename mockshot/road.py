@@ -50,7 +50,7 @@ async def scripted_step(mock: Mock, incoming: Incoming) -> None:
     its request is parsed): an error, a fault before the response, or nothing. The call is
     counted (`nth`) whether or not rules exist yet."""
     operation = neutral_operation(incoming.operation)
-    probe = Probe(operation, incoming.operation, api_key=incoming.account,
+    probe = Probe(operation, incoming.operation, api_key=incoming.key,
                   headers=incoming.headers, request=incoming.body)
     begun, decision = await mock.scenarios.begin(Begin(operation, incoming.account, 0), probe,
                                                  incoming.scenario)
@@ -104,8 +104,9 @@ def endpoint(root: Mock, name: str, handler: Handler, takes_body: bool,
         try:
             headers = incoming.headers = request_headers(scope)
             mock = partition_of(root, headers)
-            incoming.account = mock.authenticate(surface.credentials(headers))
-            steer(mock.settings.seed, headers, incoming)
+            incoming.key = mock.authenticate(surface.credentials(headers))
+            incoming.account = mock.accounts.of(incoming.key)
+            await steer(mock, headers, incoming)
             incoming.entry.seed = incoming.seed
             incoming.path_params = path_params
             incoming.query = scope.get("query_string", b"").decode("latin-1")
@@ -197,7 +198,10 @@ async def record(mock: Mock, incoming: Incoming, status: int, started: float,
         entry.request_is_json = incoming.body is not None
     if streams:
         entry.chunks_sent = 0
-    incoming.journal_id = await mock.store.settle(entry, incoming.charge)
+    if incoming.charge is not None:
+        entry.cost = incoming.charge.amount
+    release = incoming.account if incoming.held and not streams else None
+    incoming.journal_id = await mock.store.settle(entry, incoming.charge, release)
     if access_log.isEnabledFor(logging.INFO):
         access_log.info("%s %d %.2fms model=%s", incoming.operation, status, elapsed_ms,
                         entry.model or "-")

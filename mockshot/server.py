@@ -15,6 +15,7 @@ from collections.abc import Callable
 import uvicorn
 
 from .app import create_app
+from .connections import guarded_protocol
 from .mock import Mock
 from .settings import Settings
 
@@ -34,6 +35,7 @@ def bind(host: str, port: int) -> socket.socket:
 def _config(app, settings: Settings, log_level: str | None = None) -> uvicorn.Config:
     return uvicorn.Config(
         app,
+        http=guarded_protocol(settings.request_timeout),  # slow clients cannot hold on
         log_level=(log_level or settings.log_level).lower(),
         access_log=False,  # mockshot writes its own access line (mockshot.access)
         lifespan="off",

@@ -8,6 +8,7 @@ names; it may also carry `models` (catalog additions, see catalog.py).
 from __future__ import annotations
 
 import json
+import math
 import os
 import tomllib
 from collections.abc import Mapping
@@ -37,8 +38,10 @@ class Settings:
     clock: str = "real"  # real | virtual
     clock_speed: float = 1.0
     max_body_bytes: int = 100 * 1024 * 1024
-    initial_balance: float = 100.0
-    initial_voucher: float = 0.0
+    request_timeout: float = 30.0  # seconds a client may take to send one request
+    balance: float = 1000.0  # USD cash of each new account (alias: initial_balance)
+    voucher: float = 0.0  # USD voucher of each new account (alias: initial_voucher)
+    tier: int | None = None  # None: no rate limits; 0-5: that tier's limits for every account
     journal_size: int = 1000
     prompt_cache: bool = True
     pacing: bool = True  # stream at each model's speed (on the clock); false: instant
@@ -50,6 +53,8 @@ class Settings:
     variants: tuple[str, ...] = ()  # conformance variations of streams (conformance.py)
     max_partitions: int = 256  # X-Mockshot-Test partitions kept (least recently used go)
     models: tuple[dict, ...] = field(default=(), compare=False)  # config file only
+    accounts: tuple[dict, ...] = field(default=(), compare=False)  # config file only
+    tiers: tuple[dict, ...] = field(default=(), compare=False)  # config file only
 
 
     @classmethod
@@ -61,11 +66,9 @@ class Settings:
         """Defaults < config file < environment < `overrides` (the command line)."""
         environ = os.environ if environ is None else environ
         overrides = {k: v for k, v in (overrides or {}).items() if v not in (None, ())}
-        from_env = {
-            f.name: environ[ENV_PREFIX + f.name.upper()]
-            for f in fields(cls)
-            if ENV_PREFIX + f.name.upper() in environ and f.name != "models"
-        }
+        names = [f.name for f in fields(cls) if f.name not in CONFIG_ONLY] + list(ALIASES)
+        from_env = {name: environ[ENV_PREFIX + name.upper()] for name in names
+                    if ENV_PREFIX + name.upper() in environ}
         config = overrides.get("config") or from_env.get("config")
         merged: dict[str, Any] = read_config(config) if config else {}
         merged.update(from_env)
@@ -77,6 +80,7 @@ class Settings:
     def updated(self, values: Mapping[str, Any]) -> Settings:
         """A copy with `values` coerced to each field's type (strings from env/CLI too)."""
         known = {f.name: f for f in fields(self)}
+        values = {ALIASES.get(name, name): value for name, value in values.items()}
         unknown = sorted(set(values) - set(known))
         if unknown:
             raise SettingsError(f"unknown setting(s): {', '.join(unknown)}")
@@ -96,8 +100,11 @@ HELP = {
     "clock": "real time, or a virtual clock on which waits cost nothing",
     "clock_speed": "with the real clock: make every wait this many times shorter",
     "max_body_bytes": "largest request body accepted (default 100 MiB)",
-    "initial_balance": "USD cash each new account starts with",
-    "initial_voucher": "USD voucher each new account starts with",
+    "request_timeout": "seconds a served client may take to send one request, headers and "
+                       "body (default 30); slower ones get 408 and are closed",
+    "balance": "USD cash each new account starts with (default 1000)",
+    "voucher": "USD voucher each new account starts with (spent before cash)",
+    "tier": "rate-limit tier 0-5 of every account (default: no limits)",
     "journal_size": "requests the journal keeps (oldest dropped first)",
     "prompt_cache": "report cached_tokens for repeated prompt prefixes",
     "pacing": "stream at each model's time-to-first-token and tokens/s",
@@ -112,12 +119,18 @@ HELP = {
 }
 
 
+CONFIG_ONLY = ("models", "accounts", "tiers")  # lists of tables: a config file's keys only
+ALIASES = {"initial_balance": "balance", "initial_voucher": "voucher"}  # older names
+
+
 def _coerce(name: str, default: Any, value: Any) -> Any:
     try:
+        if name == "tier":
+            return None if value in (None, "", "none") else _whole(value)
         if name in ("api_key", "scenario", "variants"):
             items = value.split(",") if isinstance(value, str) else value
             return tuple(str(item).strip() for item in items if str(item).strip())
-        if name == "models":
+        if name in CONFIG_ONLY:
             return tuple(dict(item) for item in value)
         if isinstance(default, bool):
             return value if isinstance(value, bool) else _parse_bool(value)
@@ -150,8 +163,14 @@ def _check_range(name: str, value: Any) -> None:
         raise SettingsError("setting seed: must fit in a signed 64-bit integer")
     if name in ("journal_size", "max_body_bytes", "max_partitions") and value < 1:
         raise SettingsError(f"setting {name}: must be at least 1")
-    if name == "clock_speed" and value <= 0:
-        raise SettingsError("setting clock_speed: must be positive")
+    if name in ("clock_speed", "request_timeout") and not 0 < value < float("inf"):
+        raise SettingsError(f"setting {name}: must be a positive number")
+    if name in ("balance", "voucher") and not math.isfinite(value):
+        raise SettingsError(f"setting {name}: must be a finite number of USD")
+    if name == "voucher" and value < 0:
+        raise SettingsError("setting voucher: must not be negative (cash may be, for arrears)")
+    if name == "tier" and value is not None and value < 0:
+        raise SettingsError(f"setting tier: {value} is not a tier (0 and up; see tiers)")
 
 
 def fits_seed(value: int) -> bool:

@@ -16,7 +16,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .errors import APIError, Violation
+from .errors import APIError, Violation, clip
 from .overlay import apply_overlay
 
 __all__ = ["Operation", "Spec", "Validator", "load_spec", "spec_dir"]
@@ -59,7 +59,7 @@ class Validator:
             return
         error = next(iter(self._fast.iter_errors(instance)))
         found = APIError(400, "invalid_request_error", "")
-        found.message = "Invalid request: " + _describe(error, self._root, (), found)
+        found.message = "Invalid request: " + clip(_describe(error, self._root, (), found))
         raise found
 
 

@@ -254,7 +254,7 @@ def test_reset_can_drop_the_rules(http):
     assert names(http) == []
 
 
-@pytest.mark.parametrize(("body", "cash"), [({}, 100.0), ({"keep_accounts": True}, 1.5)])
+@pytest.mark.parametrize(("body", "cash"), [({}, 1000.0), ({"keep_accounts": True}, 1.5)])
 def test_reset_keeps_accounts_when_asked(http, body, cash):
     http.put("/_mockshot/accounts/sk-a", json={"cash": 1.5})
     http.post("/_mockshot/reset", json=body)
@@ -282,6 +282,7 @@ def test_a_journal_entry(http):
     [entry] = http.get("/_mockshot/journal").json()["data"]
     assert entry["elapsed_ms"] >= 0
     del entry["elapsed_ms"]
+    assert 0 < entry.pop("cost") < 1e-4  # what the call was charged, USD
     assert entry == {
         "id": 1, "operation": "POST /v1/chat/completions", "account": "sk-tes…",
         "model": "moonshot-v1-8k", "status": 200, "seed": 0, "rule": "pong", "rule_use": 0,
@@ -422,7 +423,17 @@ def test_a_real_clock_cannot_be_moved():
 def test_get_an_account(http):
     assert http.get("/_mockshot/accounts/sk-a").json() == {
         "code": 0, "scode": "0x0", "status": True,
-        "data": {"available_balance": 100.0, "voucher_balance": 0.0, "cash_balance": 100.0}}
+        "data": {"available_balance": 1000.0, "voucher_balance": 0.0, "cash_balance": 1000.0},
+        "account": "sk-a", "tier": None, "limits": None,
+        "usage": {"concurrency": 0, "rpm": 0, "tpm": 0, "tpd": 0}}
+
+
+def test_put_a_tier_turns_its_limits_on(http):
+    body = http.put("/_mockshot/accounts/sk-a", json={"tier": 0}).json()
+    assert (body["tier"], body["limits"]) == (0, {"concurrency": 1, "rpm": 3, "tpm": 500000,
+                                                  "tpd": 1500000})
+    assert body["data"]["cash_balance"] == 1000.0  # money left as it was
+    assert http.put("/_mockshot/accounts/sk-a", json={"tier": None}).json()["limits"] is None
 
 
 def test_put_an_account(http):
@@ -439,15 +450,16 @@ def test_an_empty_account_is_refused_chat(http):
 
 
 @pytest.mark.parametrize(("body", "expected"), [
-    ({}, "cash is required"),
-    ({"voucher": 1}, "cash is required"),
+    ({}, "send at least one of cash, voucher (USD) or tier"),
     ({"cash": "10"}, "cash must be a number, got '10'"),
     ({"cash": 1, "voucher": -1}, "voucher must not be negative"),
-    ({"cash": 1, "credit": 1}, "unknown field 'credit'; expected cash, voucher"),
+    ({"cash": 1, "credit": 1}, "unknown field 'credit'; expected cash, voucher, tier"),
+    ({"cash": 1, "tier": 9}, "tier must be null (no limits) or one of 0, 1, 2, 3, 4, 5"),
+    ({"tier": "1"}, "tier must be null or a whole number"),
 ])
 def test_a_bad_account_change_changes_nothing(http, body, expected):
     assert expected in error_of(http.put("/_mockshot/accounts/sk-a", json=body), 400)
-    assert http.get("/_mockshot/accounts/sk-a").json()["data"]["cash_balance"] == 100.0
+    assert http.get("/_mockshot/accounts/sk-a").json()["data"]["cash_balance"] == 1000.0
 
 
 # ---- who may steer the mock ------------------------------------------------------------

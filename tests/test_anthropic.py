@@ -523,7 +523,7 @@ def test_an_unknown_model_is_not_found(claude):
 
 def test_an_empty_balance_is_a_rate_limit_error():
     with pytest.raises(anthropic.RateLimitError) as caught:
-        ask(fresh(initial_balance=0))
+        ask(fresh(balance=0))
     assert caught.value.status_code == 429
     assert caught.value.body["error"]["type"] == "rate_limit_error"
     assert "insufficient balance" in caught.value.body["error"]["message"]

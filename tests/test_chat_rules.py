@@ -174,7 +174,7 @@ def test_a_broken_rule_is_refused_with_the_real_message(client, mock, model, fra
         send(client, model, fragment)
     assert caught.value.status_code == status
     assert caught.value.body == {"message": message, "type": "invalid_request_error"}
-    assert mock.balance("sk-test").cash == 100.0
+    assert mock.balance("sk-test").cash == 1000.0
 
 
 @pytest.mark.parametrize(("model", "fragment"), ACCEPTED.values(), ids=ACCEPTED.keys())

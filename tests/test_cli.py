@@ -21,7 +21,7 @@ import openai
 import pytest
 
 from mockshot import cli, server
-from mockshot.settings import Settings
+from mockshot.settings import CONFIG_ONLY, Settings
 from mockshot.transport import httpx_module
 
 STARTUP_SECONDS = 30
@@ -136,7 +136,8 @@ FLAGS = [
     (["--clock", "virtual"], "clock", "virtual", "real", "real", "virtual"),
     (["--admin-token", "t3"], "admin_token", "t1", "t2", "t2", "t3"),
     # settings beyond the brief's list: the command line mirrors every Settings field
-    (["--initial-balance", "3.5"], "initial_balance", 1.5, "2.5", 2.5, 3.5),
+    (["--balance", "3.5"], "balance", 1.5, "2.5", 2.5, 3.5),
+    (["--tier", "2"], "tier", 0, "1", 1, 2),
     (["--no-prompt-cache"], "prompt_cache", False, "true", True, False),
     (["--journal-size", "30"], "journal_size", 10, "20", 20, 30),
     (["--system-fingerprint", "fpv0_c"], "system_fingerprint", "fpv0_a", "fpv0_b", "fpv0_b",
@@ -187,13 +188,13 @@ def test_api_key_env_is_comma_separated(started, monkeypatch):
 
 def test_every_setting_is_a_flag(capsys):
     """README: "Every setting is a CLI flag, a MOCKSHOT_* environment variable and a
-    config-file key"; cli.py: "the command line is a mirror of Settings". `models` is the
-    documented config-file-only entry."""
+    config-file key"; cli.py: "the command line is a mirror of Settings". `models`,
+    `accounts` and `tiers` are the documented config-file-only entries (lists of tables)."""
     with pytest.raises(SystemExit) as done:
         cli.main(["serve", "--help"])
     assert done.value.code == 0
     help_text = capsys.readouterr().out
-    missing = [f.name for f in fields(Settings) if f.name != "models"
+    missing = [f.name for f in fields(Settings) if f.name not in CONFIG_ONLY
                and "--" + f.name.replace("_", "-") not in help_text]
     assert missing == []
 

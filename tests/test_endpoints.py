@@ -107,8 +107,8 @@ def test_a_model_added_by_config_is_listed_and_answers(client):
 def test_balance_has_the_real_shape(client):
     body = client.get("/users/me/balance", cast_to=object)
     assert body == {"code": 0, "scode": "0x0", "status": True,
-                    "data": {"available_balance": 100.0, "voucher_balance": 0.0,
-                             "cash_balance": 100.0}}
+                    "data": {"available_balance": 1000.0, "voucher_balance": 0.0,
+                             "cash_balance": 1000.0}}
 
 
 @pytest.mark.parametrize(("cash", "voucher", "available"), [
@@ -141,14 +141,14 @@ def test_debit_follows_the_price_table_exactly(client, mock, model):
     conversation = [{"role": "user", "content": "Price me " * 40}]
     first = client.chat.completions.create(model=model, messages=conversation)
     second = client.chat.completions.create(model=model, messages=conversation)
-    spent = 100.0 - mock.balance("sk-test").cash
+    spent = 1000.0 - mock.balance("sk-test").cash
     assert spent == pytest.approx(price(model, first.usage) + price(model, second.usage),
                                   rel=1e-9)
 
 
 def test_moonshot_v1_auto_is_billed_as_the_model_it_routes_to(client, mock):
     small = client.chat.completions.create(model="moonshot-v1-auto", messages=HELLO)
-    assert 100.0 - mock.balance("sk-test").cash == pytest.approx(
+    assert 1000.0 - mock.balance("sk-test").cash == pytest.approx(
         price("moonshot-v1-8k", small.usage), rel=1e-9)
     mock.set_balance("sk-test", 100.0)
     long = [{"role": "user", "content": "word " * 7500}]  # + 1024 default > 8192: the 32k
@@ -172,8 +172,8 @@ def test_each_key_owns_its_own_account(client):
     client.chat.completions.create(model="kimi-k2.6", messages=HELLO)
     mine = client.get("/users/me/balance", cast_to=object)["data"]["available_balance"]
     theirs = other.get("/users/me/balance", cast_to=object)["data"]["available_balance"]
-    assert mine < 100.0
-    assert theirs == 100.0
+    assert mine < 1000.0
+    assert theirs == 1000.0
 
 
 # --- POST /v1/tokenizers/estimate-token-count ------------------------------------------------
@@ -209,7 +209,7 @@ async def test_estimate_equals_the_prompt_tokens_of_the_chat(any_client, name):
 def test_estimate_costs_nothing(client, mock):
     client.post("/tokenizers/estimate-token-count",
                 body={"model": "kimi-k2.6", "messages": HELLO}, cast_to=object)
-    assert mock.balance("sk-test").cash == 100.0
+    assert mock.balance("sk-test").cash == 1000.0
 
 
 def test_estimate_for_an_unknown_model_is_404(client):

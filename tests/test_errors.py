@@ -198,7 +198,7 @@ def test_a_failed_request_leaves_the_balance_alone_and_is_journalled(http, auth,
                                                                       status):
     reply = http.post(CHAT, json=body, headers=auth)
     assert reply.status_code == status
-    assert mock.balance("sk-test").cash == 100.0
+    assert mock.balance("sk-test").cash == 1000.0
     (entry,) = mock.journal()
     assert entry.operation == "POST /v1/chat/completions"
     assert entry.status == status

@@ -122,7 +122,7 @@ def test_error_faults_answer_the_real_error(mock, connect, header, exception, st
     assert re.fullmatch(message, caught.value.body["message"])
     assert caught.value.response.headers.get("retry-after") == retry_after
     assert last(mock).fault == header.split(":")[0]
-    assert mock.balance(KEY).available == 100.0  # a refused call is not billed
+    assert mock.balance(KEY).available == 1000.0  # a refused call is not billed
 
 
 @pytest.mark.parametrize("script", ["fault", "error"])
@@ -318,9 +318,10 @@ def test_slow_first_token_delays_the_stream_by_exactly_ms(connect, ms):
     assert duration(f"slow_first_token:ms={ms}") - normal == pytest.approx(ms / 1000, abs=1e-6)
 
 
-def test_stream_faults_leave_non_streaming_calls_whole(mock, connect):
-    reply = chat(connect(mock, fault="stream_cut:after=1"))
-    assert reply.choices[0].finish_reason == "stop" and reply.choices[0].message.content
+def test_a_stream_fault_on_a_call_that_does_not_stream_is_refused(mock, connect):
+    with pytest.raises(openai.BadRequestError, match="stream_cut breaks a stream, and this "
+                                                     "call does not stream"):
+        chat(connect(mock, fault="stream_cut:after=1"))
 
 
 # --- other operations, by header --------------------------------------------------------------
@@ -344,10 +345,10 @@ def test_the_fault_header_works_on_models_and_balance(mock, connect, path):
     with pytest.raises(json.JSONDecodeError):
         get("truncated_body")
     assert elapsed(mock, lambda: get("latency:ms=400")) == pytest.approx(0.4, abs=1e-6)
-    assert get("slow_first_token:ms=400")  # a stream fault does nothing here
+    with pytest.raises(openai.BadRequestError, match="slow_first_token breaks a stream"):
+        get("slow_first_token:ms=400")  # a stream fault cannot happen here: refused
     assert [e.fault for e in mock.journal()] == [
-        "rate_limit", "server_error", "timeout", "reset", "truncated_body", "latency",
-        "slow_first_token"]
+        "rate_limit", "server_error", "timeout", "reset", "truncated_body", "latency", None]
 
 
 @pytest.mark.parametrize(("header", "detail"), [

@@ -41,7 +41,7 @@ class TestMarkers:
         assert mockshot.seed == 7
 
 
-@pytest.mark.mockshot(initial_balance=0)
+@pytest.mark.mockshot(balance=0)
 def test_a_setting_from_the_marker_reaches_the_mock(mockshot):
     with pytest.raises(openai.RateLimitError, match="insufficient balance"):
         mockshot.openai(max_retries=0).chat.completions.create(
@@ -113,5 +113,5 @@ def test_marker_scenario_paths_are_read_beside_the_test_file(tmp_path):
     options = options_from([{"scenario": "weather.yaml"}, {"seed": 3}], None, tmp_path)
     assert options.settings.scenario == (str(tmp_path / "weather.yaml"),)
     assert options.settings.seed == 3 and options.settings.clock == "virtual"
-    balance = options_from([{"balance": 5}], 9, tmp_path).settings
-    assert (balance.initial_balance, balance.seed) == (5.0, 9)  # the alias, until it lands
+    billing = options_from([{"tier": 1}, {"initial_balance": 5}], 9, tmp_path).settings
+    assert (billing.tier, billing.balance, billing.seed) == (1, 5.0, 9)  # an older name too

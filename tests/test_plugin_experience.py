@@ -75,14 +75,14 @@ def test_markers_merge_closest_wins_over_the_command_line(pytester):
         def test_module_wins(mockshot):
             assert mockshot.seed == 1
 
-        @pytest.mark.mockshot(tier=3)
+        @pytest.mark.mockshot(tiers_of_cake=3)
         def test_unknown_setting(mockshot):
             pass
     ''')
     result = pytester.runpytest("--mockshot-seed", "99")
     result.assert_outcomes(passed=3, errors=1)
-    result.stdout.fnmatch_lines(["*@pytest.mark.mockshot: unknown setting(s): tier; the marker "
-                                 "takes: *seed*strict*"])
+    result.stdout.fnmatch_lines(["*@pytest.mark.mockshot: unknown setting(s): tiers_of_cake; the "
+                                 "marker takes: *seed*strict*tier*"])
 
 
 def test_xdist_workers_each_get_their_own_partition_of_one_served_mock(pytester):

@@ -105,7 +105,7 @@ VALID_CLIENT = checked_client(new_app())
 INVALID_CLIENT = checked_client(new_app())
 ESTIMATE_CLIENT = checked_client(new_app())
 INITIAL_BALANCE = 0.002  # a few chats in, the account runs dry: 429s are exercised too
-BALANCE_APP = new_app(initial_balance=INITIAL_BALANCE)
+BALANCE_APP = new_app(balance=INITIAL_BALANCE)
 BALANCE_CLIENT = checked_client(BALANCE_APP)
 
 

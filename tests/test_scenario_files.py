@@ -63,6 +63,7 @@ def test_check_accepts_every_ready_made_file_as_a_command():
 # --- each mistake, with file and line ---------------------------------------------------------
 
 # file name, text, expected lines (after "<file>:"), one per mistake
+RE2 = " (rules use RE2 syntax, matched in linear time: no lookarounds or backreferences)"
 BROKEN = [
     ("unknown-key.yaml",
      "scenario: shop\nrules:\n  - name: greet\n    match:\n      contains: hi\n"
@@ -81,8 +82,7 @@ BROKEN = [
     ("bad-regex.yaml",
      "scenario: shop\nrules:\n  - name: greet\n    match:\n      regex: '(hello|hi'\n"
      "    reply:\n      content: hello\n",
-     ["5: .rules[0].match.regex: not a valid regex: missing ), unterminated subpattern at "
-      "position 0"]),
+     ["5: .rules[0].match.regex: not a valid regex: missing ): (hello|hi" + RE2]),
     ("bad-fault-kind.yaml",
      "scenario: shop\nrules:\n  - name: flaky\n    reply:\n      fault:\n        kind: explode\n",
      [f"6: .rules[0].reply.fault.kind: 'explode' is not one of {list(KINDS)}"]),
@@ -147,8 +147,8 @@ def test_check_reports_schema_and_semantic_mistakes_together(tmp_path):
                  "  - match: {any_regex: '*'}\n    reply: {content: y}\n")
     assert check_files([path]) == [
         f"{path}:2: .rules[0].match.nth: 0 is less than the minimum of 1",
-        f"{path}:4: .rules[1].match.any_regex: not a valid regex: nothing to repeat at "
-        "position 0",
+        f"{path}:4: .rules[1].match.any_regex: not a valid regex: no argument for repetition "
+        "operator: *" + RE2,
     ]
 
 
@@ -199,7 +199,7 @@ def test_json_numbers_with_an_exponent_are_numbers(tmp_path):
 # --- the checker never crashes ----------------------------------------------------------------
 
 HOSTILE = {
-    "huge-repeat-regex": "rules:\n  - match: {regex: 'a{99999999999}'}\n    reply: {content: x}\n",
+    "huge-repeat-regex": "rules:\n  - match: {regex: '(a{1000}){1000}'}\n    reply: {content: x}\n",
     "deeply-nested-flow": "rules: " + "[" * 3000 + "]" * 3000 + "\n",
     "deeply-nested-header": "rules:\n  - reply: {content: x}\n    match: {header: "
                             + "{a: " * 2000 + "x" + "}" * 2000 + "}\n",

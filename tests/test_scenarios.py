@@ -441,7 +441,7 @@ def test_insufficient_balance_leaves_free_endpoints_working(connect):
     client = connect(load("insufficient-balance"))
     assert "kimi-k2.6" in [m.id for m in client.models.list().data]
     balance = client.get("/users/me/balance", cast_to=object)
-    assert balance["data"]["available_balance"] == 100.0  # refused calls are not billed
+    assert balance["data"]["available_balance"] == 1000.0  # refused calls are not billed
     estimate = client.post("/tokenizers/estimate-token-count", cast_to=object,
                            body={"model": "kimi-k2.6", "messages": user("Hi")})
     assert estimate["data"]["total_tokens"] > 0

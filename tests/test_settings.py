@@ -124,7 +124,7 @@ def test_environment_types_are_coerced():
         "MOCKSHOT_JOURNAL_SIZE": "10", "MOCKSHOT_PACING": "false",
     })
     assert loaded.prompt_cache is False and loaded.pacing is False
-    assert loaded.initial_balance == 2.5 and loaded.journal_size == 10
+    assert loaded.balance == 2.5 and loaded.journal_size == 10  # the older name still works
 
 
 def test_unrelated_environment_is_ignored():
@@ -175,7 +175,8 @@ def test_unreadable_config_file(tmp_path, name, text):
         ({"MOCKSHOT_PORT": ""}, "port"),
         ({"MOCKSHOT_SEED": "1.5"}, "seed"),
         ({"MOCKSHOT_PROMPT_CACHE": "maybe"}, "prompt_cache"),
-        ({"MOCKSHOT_INITIAL_BALANCE": "lots"}, "initial_balance"),
+        ({"MOCKSHOT_BALANCE": "lots"}, "balance"),
+        ({"MOCKSHOT_TIER": "gold"}, "tier"),
     ],
 )
 def test_unparseable_environment_values(env, field):

@@ -8,6 +8,7 @@ import threading
 
 import pytest
 
+from mockshot.state.accounts import Plan
 from mockshot.state.journal import BODY_CAP, JournalEntry, body_copy
 from mockshot.state.memory import MemoryStore
 from mockshot.state.store import (
@@ -30,7 +31,7 @@ def make(request):
 
 @pytest.fixture
 def store(make) -> Store:
-    return make(initial_cash=10.0, journal_size=5)
+    return make(plan=Plan(10.0), journal_size=5)
 
 
 def run(operation):
@@ -231,7 +232,7 @@ def test_reset_forgets_progress_but_keeps_rules_and_kept_accounts(store):
 
 
 def test_concurrent_debits_from_many_threads_lose_nothing(make):
-    store = make(initial_cash=100.0)
+    store = make(plan=Plan(100.0))
 
     def spend() -> None:
         for _ in range(200):

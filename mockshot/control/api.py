@@ -10,6 +10,7 @@ journal, rules, clock, accounts, report); `/tests` lists and drops partitions.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import ipaddress
 import logging
@@ -24,13 +25,17 @@ from starlette.responses import Response
 
 from ..contract.coverage import coverage
 from ..contract.pages import markdown, page
-from ..errors import APIError, invalid_request
+from ..errors import APIError, clip, invalid_request
 from ..http import ClientGone, error_response, json_response, read_body, read_json
 from ..mock import Mock
 from ..road import partition_of, request_headers
 from ..router import Route
 from ..scenarios.checks import Problem, ScenarioError
+from ..scenarios.documents import parse_yaml
 from ..scenarios.rules import Rule
+from ..state.accounts import AccountState
+from ..state.clock import LATEST_TIME
+from ..state.store import KEEP, Balance
 from .journal_view import entry_view, journal_page
 
 __all__ = ["routes"]
@@ -39,7 +44,6 @@ log = logging.getLogger("mockshot")
 
 PREFIX = "/_mockshot"
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml")
-LATEST_TIME = 253402300799.0  # 9999-12-31T23:59:59Z: later times break date formatting
 
 
 @dataclass(slots=True)
@@ -64,7 +68,7 @@ async def body_of(call: Call, optional: bool = False) -> dict:
     if optional and not raw.strip():
         return {}
     if _media(call.headers) in YAML_TYPES:
-        return _yaml(raw)
+        return await asyncio.to_thread(_yaml, raw)  # pure-Python YAML: off the loop
 
     async def replay() -> dict:
         return {"type": "http.request", "body": raw, "more_body": False}
@@ -78,7 +82,7 @@ def _media(headers: dict[str, str]) -> str:
 
 def _yaml(raw: bytes) -> dict:
     try:
-        data = yaml.safe_load(raw.decode("utf-8"))
+        data = parse_yaml(raw.decode("utf-8"))[0]
     except UnicodeDecodeError as exc:
         raise invalid_request(f"the request body is not valid UTF-8 (byte {exc.start})") from None
     except yaml.YAMLError as exc:
@@ -103,6 +107,8 @@ def _finite(value: object) -> bool:
 KINDS: dict[str, Callable[[object], bool]] = {
     "a boolean": lambda value: isinstance(value, bool),
     "a number": _finite,
+    "null or a whole number": lambda value: value is None or (
+        isinstance(value, int) and not isinstance(value, bool)),
 }
 
 
@@ -110,13 +116,14 @@ def fields(body: dict, expected: dict[str, str], required: tuple[str, ...] = ())
     """`body`, once every field is known and of its kind; a 400 naming the field if not."""
     for name in body:
         if name not in expected:
-            raise invalid_request(f"unknown field {name!r}; expected {', '.join(expected)}")
+            raise invalid_request(f"unknown field {clip(repr(name), 100)}; expected "
+                                  f"{', '.join(expected)}")
     for name in required:
         if name not in body:
             raise invalid_request(f"{name} is required")
     for name, kind in expected.items():
         if name in body and not KINDS[kind](body[name]):
-            raise invalid_request(f"{name} must be {kind}, got {body[name]!r}")
+            raise invalid_request(f"{name} must be {kind}, got {clip(repr(body[name]), 100)}")
     return body
 
 
@@ -200,20 +207,44 @@ async def move_clock(call: Call) -> Response:
     return json_response(clock_body(call.mock))
 
 
+def account_body(mock: Mock, key: str, state: AccountState) -> dict:
+    """The real balance body, plus what only a mock shows: which account the key bills,
+    its tier, the tier's limits and the usage windows now."""
+    balance = Balance(state.cash, state.voucher).body()
+    return {**balance, "account": mock.accounts.of(key), "tier": state.tier,
+            "limits": state.limits.as_dict() if state.limits else None, "usage": state.usage}
+
+
 async def get_account(call: Call) -> Response:
-    return json_response((await call.mock.store.balance(call.params["key"])).body())
+    key = call.params["key"]
+    state = await call.mock.store.account(call.mock.accounts.of(key), call.mock.clock.now())
+    return json_response(account_body(call.mock, key, state))
+
+
+def _tier(mock: Mock, body: dict) -> object:
+    tier = body.get("tier", KEEP)
+    if tier is not KEEP and tier is not None and tier not in mock.accounts.tiers:
+        known = ", ".join(str(t) for t in sorted(mock.accounts.tiers))
+        raise invalid_request(f"tier must be null (no limits) or one of {known}, got {tier!r}")
+    return tier
 
 
 async def put_account(call: Call) -> Response:
-    """Set an account's balance: `{"cash": n, "voucher": n}` (voucher 0 if left out)."""
-    body = fields(await body_of(call), {"cash": "a number", "voucher": "a number"}, ("cash",))
+    """Set any of an account's `cash`, `voucher` (USD) and `tier` (null: no limits)."""
+    body = fields(await body_of(call), {"cash": "a number", "voucher": "a number",
+                                        "tier": "null or a whole number"})
+    if not body:
+        raise invalid_request("send at least one of cash, voucher (USD) or tier")
+    tier = _tier(call.mock, body)
     if body.get("voucher", 0) < 0:
         raise invalid_request("voucher must not be negative (cash may be, for arrears)")
-    if not math.isfinite(float(body["cash"]) + float(body.get("voucher", 0))):
+    if not math.isfinite(float(body.get("cash", 0)) + float(body.get("voucher", 0))):
         raise invalid_request("cash and voucher must add up to a finite amount")
-    balance = await call.mock.store.set_balance(call.params["key"], float(body["cash"]),
-                                                float(body.get("voucher", 0)))
-    return json_response(balance.body())
+    key = call.params["key"]
+    money = {name: float(body[name]) for name in ("cash", "voucher") if name in body}
+    await call.mock.store.set_account(call.mock.accounts.of(key), tier=tier, **money)
+    state = await call.mock.store.account(call.mock.accounts.of(key), call.mock.clock.now())
+    return json_response(account_body(call.mock, key, state))
 
 
 # ---- rules and scenarios -------------------------------------------------------------
@@ -231,7 +262,11 @@ async def find_rule(mock: Mock, name: str) -> Rule:
     for rule in await mock.scenarios.refresh():
         if rule.name == name:
             return rule
-    raise APIError(404, "resource_not_found_error", f"no rule is named {name!r}")
+    raise no_rule(name)
+
+
+def no_rule(name: str) -> APIError:
+    return APIError(404, "resource_not_found_error", f"no rule is named {clip(repr(name), 100)}")
 
 
 async def list_rules(call: Call) -> Response:
@@ -246,7 +281,7 @@ async def get_rule(call: Call) -> Response:
 async def delete_rule(call: Call) -> Response:
     name = call.params["name"]
     if not await call.mock.store.remove_rule(name):
-        raise APIError(404, "resource_not_found_error", f"no rule is named {name!r}")
+        raise no_rule(name)
     return json_response({"name": name, "deleted": True})
 
 
@@ -256,33 +291,37 @@ async def clear_rules(call: Call) -> Response:
     return json_response({"deleted": count})
 
 
-async def load(mock: Mock, document: dict, single: bool = False) -> list[Rule]:
-    """Add a document's rules, all or nothing; a 400 listing every problem and its path
-    (relative to the posted rule when one rule was posted)."""
+async def load(mock: Mock, document: dict, single: bool = False) -> tuple[list[Rule], bool]:
+    """Add a document's rules, all or nothing, and whether any is new (not a replacement
+    by name); a 400 listing every problem and its path (relative to the posted rule when
+    one rule was posted)."""
+    before = {rule.name for rule in await mock.scenarios.refresh()}
     try:
-        return await mock.scenarios.load(document)
+        rules = await mock.scenarios.load(document)
     except ScenarioError as exc:
         problems = [Problem(p.path[2:], p.message) if single else p for p in exc.problems]
         raise invalid_request("invalid scenario: " + "; ".join(
             f"{p.where()}: {p.message}" for p in problems)) from None
+    return rules, any(rule.name not in before for rule in rules)
 
 
 async def add_rules(call: Call) -> Response:
-    """One rule in the scenario-file form, or a whole document (`{"rules": [...]}`)."""
+    """One rule in the scenario-file form, or a whole document (`{"rules": [...]}`):
+    201 when a rule is new, 200 when every rule replaced one of the same name."""
     body = await body_of(call)
     if "rules" in body:
-        return await added(call.mock, await load(call.mock, body))
-    rules = await load(call.mock, {"rules": [body]}, single=True)
-    return json_response((await rule_views(call.mock, rules))[0], 201)
+        return await added(call.mock, *await load(call.mock, body))
+    rules, new = await load(call.mock, {"rules": [body]}, single=True)
+    return json_response((await rule_views(call.mock, rules))[0], 201 if new else 200)
 
 
 async def load_scenario(call: Call) -> Response:
     """A whole scenario document, as JSON or YAML."""
-    return await added(call.mock, await load(call.mock, await body_of(call)))
+    return await added(call.mock, *await load(call.mock, await body_of(call)))
 
 
-async def added(mock: Mock, rules: list[Rule]) -> Response:
-    return listing(await rule_views(mock, rules), 201)
+async def added(mock: Mock, rules: list[Rule], new: bool) -> Response:
+    return listing(await rule_views(mock, rules), 201 if new else 200)
 
 
 # ---- the journal ---------------------------------------------------------------------

@@ -15,8 +15,8 @@ from ..state.journal import JournalEntry
 __all__ = ["FILTERS", "journal_page"]
 
 SHOWN = ("id", "operation", "account", "model", "status", "seed", "rule", "rule_use",
-         "ordinal", "fault", "chunks_sent", "disconnected", "elapsed_ms", "at", "error",
-         "retry_after", "served", "variants", "violation")
+         "ordinal", "fault", "cost", "chunks_sent", "disconnected", "elapsed_ms", "at",
+         "error", "retry_after", "served", "variants", "violation")
 FILTERS = ("operation", "status", "model", "account", "rule", "limit", "unmatched")
 
 

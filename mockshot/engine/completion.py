@@ -8,20 +8,19 @@ each with the default tokenizer), so a stream is just the same pieces sent in ch
 
 from __future__ import annotations
 
-import json
 import random
 from dataclasses import dataclass, field
-from functools import lru_cache
-
-import orjson
 
 from . import textgen
 from .catalog import ModelSpec
-from .schema_values import satisfy
-from .tokens import Tokenizer
+from .schema_values import check_drawable, json_text
+from .tokens import Tokenizer, head_pieces
 from .tool_calls import (
     TOOL_CALL_OVERHEAD,
     call_id,
+    is_builtin,
+    parameters,
+    place,
     plan_tool_calls,
     should_call,
     tool_arguments,
@@ -168,9 +167,8 @@ def _text(call: ChatCall, rng: random.Random, tokenizer: Tokenizer) -> list[str]
     """Content pieces: JSON for json modes, else prose (continuing a partial prefix)."""
     prefix = _partial_prefix(call.messages)
     if prefix is None and call.response_format == "json_schema" and call.json_schema is not None:
-        return tokenizer.pieces(json.dumps(satisfy(call.json_schema, rng,
-                                                   "response_format.json_schema"),
-                                           ensure_ascii=False))
+        text = json_text(call.json_schema, rng, "response_format.json_schema", call.max_tokens)
+        return head_pieces(tokenizer, text, call.max_tokens)
     if prefix is None and call.response_format == "json_object":
         return tokenizer.pieces(textgen.json_object_text(rng))
     opens = not prefix or prefix[-1:].isspace()
@@ -182,12 +180,13 @@ def _fit_calls(planned: list[ToolCall], budget: int,
     """The turn's tool calls within the budget, the last one's arguments cut if it runs out."""
     calls: list[ToolCall] = []
     for made in planned:
-        cost = tool_call_tokens(made, tokenizer)
+        head = TOOL_CALL_OVERHEAD + tokenizer.count(made.name)
+        cost = head + tokenizer.count_upto(made.arguments, max(budget - head, 0))
         if cost > budget:
-            room = budget - TOOL_CALL_OVERHEAD - tokenizer.count(made.name)
+            room = budget - head
             if room > 0:
-                made.arguments = "".join(fit(tokenizer.pieces(made.arguments), room,
-                                             tokenizer)[0])
+                pieces = head_pieces(tokenizer, made.arguments, room)
+                made.arguments = "".join(fit(pieces, room, tokenizer)[0])
                 calls.append(made)
             return calls, True
         calls.append(made)
@@ -197,7 +196,8 @@ def _fit_calls(planned: list[ToolCall], budget: int,
 
 def _planned_calls(call: ChatCall, rng: random.Random, script: Script | None) -> list[ToolCall]:
     if script is None or not script.tool_calls:
-        planned = plan_tool_calls(call.tools, call.tool_choice, rng, call.model.tool_call_id)
+        planned = plan_tool_calls(call.tools, call.tool_choice, rng, call.model.tool_call_id,
+                                  call.max_tokens)
         return [ToolCall(ident, name, arguments, kind)
                 for ident, kind, name, arguments in planned]
     out = []
@@ -205,7 +205,8 @@ def _planned_calls(call: ChatCall, rng: random.Random, script: Script | None) ->
         tool = next((t for t in call.tools if t["function"]["name"] == name),
                     {"type": "function", "function": {"name": name}})
         kind = "builtin_function" if tool.get("type") == "builtin_function" else "function"
-        text = arguments if arguments is not None else tool_arguments(tool, rng)
+        text = arguments if arguments is not None else tool_arguments(
+            tool, rng, place(call.tools, tool), call.max_tokens)
         out.append(ToolCall(call_id(name, index, call.model.tool_call_id), name, text, kind))
     return out
 
@@ -213,7 +214,8 @@ def _planned_calls(call: ChatCall, rng: random.Random, script: Script | None) ->
 def _reasoning(call: ChatCall, rng: random.Random, tokenizer: Tokenizer,
                script: Script | None) -> list[str] | None:
     if script is not None and script.reasoning is not None:
-        return tokenizer.pieces(script.reasoning) if call.thinking else None
+        return head_pieces(tokenizer, script.reasoning, call.max_tokens) if call.thinking \
+            else None
     return textgen.paragraph(rng, 16 + int(rng.random() * 64)) if call.thinking else None
 
 
@@ -236,14 +238,15 @@ def _choice(call: ChatCall, index: int, rng: random.Random, tokenizer: Tokenizer
     if _calls_tools(call, script):
         lead: list[str] = []  # text a scripted turn says before its calls
         if script is not None and script.content:
-            lead, cut = fit(tokenizer.pieces(script.content), budget, tokenizer)
+            lead, cut = fit(head_pieces(tokenizer, script.content, budget), budget, tokenizer)
             if cut:
                 return Choice(index, lead, reasoning, "length")
             budget -= count(lead, tokenizer)
         calls, cut = _fit_calls(_planned_calls(call, rng, script), budget, tokenizer)
         return Choice(index, lead, reasoning, "length" if cut else finish or "tool_calls", calls)
     scripted = script is not None and script.content is not None
-    pieces = tokenizer.pieces(script.content) if scripted else _text(call, rng, tokenizer)
+    pieces = (head_pieces(tokenizer, script.content, budget) if scripted
+              else _text(call, rng, tokenizer))
     content, cut = fit(pieces, budget, tokenizer)
     finish = "length" if cut else finish or "stop"
     if call.stop and (stopped := apply_stop(content, call.stop, tokenizer)) is not None:
@@ -282,18 +285,10 @@ def complete(call: ChatCall, rng: random.Random, created: int, tokenizer: Tokeni
 
 def check_satisfiable(call: ChatCall) -> None:
     """Refuse, before the call is counted or charged, a schema the reply would need and
-    no value can meet (`json_schema` output, a tool's parameters): each is drawn once on a
-    fixed generator, remembered per schema, so a refusal changes nothing."""
+    no value can be drawn for (`json_schema` output, a tool's parameters); the check is
+    remembered per schema, so it costs a lookup after a schema's first call."""
     if call.response_format == "json_schema" and call.json_schema is not None:
-        _trial(orjson.dumps(call.json_schema, option=orjson.OPT_SORT_KEYS),
-               "response_format.json_schema")
-    for tool in call.tools:
-        function = tool.get("function") or {}
-        if tool.get("type") != "builtin_function" and function.get("parameters"):
-            _trial(orjson.dumps(function["parameters"], option=orjson.OPT_SORT_KEYS),
-                   f"tools.{function['name']}.function.parameters")
-
-
-@lru_cache(maxsize=1024)
-def _trial(schema: bytes, where: str) -> None:
-    satisfy(orjson.loads(schema), random.Random(0), where)
+        check_drawable(call.json_schema, "response_format.json_schema")
+    for index, tool in enumerate(call.tools):
+        if not is_builtin(tool):
+            check_drawable(parameters(tool), f"tools[{index}].function.parameters")

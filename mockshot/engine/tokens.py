@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
+from itertools import islice
 from pathlib import Path
 from typing import Protocol
 
@@ -27,6 +28,7 @@ __all__ = [
     "PromptCost",
     "TiktokenTokenizer",
     "Tokenizer",
+    "head_pieces",
     "load_tokenizer",
 ]
 
@@ -47,6 +49,11 @@ class Tokenizer(Protocol):
     """What every part of mockshot needs from a tokenizer."""
 
     def count(self, text: str) -> int: ...
+
+    def count_upto(self, text: str, most: int) -> int:
+        """`count(text)` when it is at most `most`; otherwise any number above `most`,
+        found without counting all of a text far past it."""
+        ...
 
     def pieces(self, text: str) -> list[str]: ...
 
@@ -88,6 +95,17 @@ class ApproxTokenizer:
 
     def count(self, text: str) -> int:
         return _count_cached(text) if len(text) <= CACHED_TEXT else _count(text)
+
+    def count_upto(self, text: str, most: int) -> int:
+        """Every split costs at least one token and spans at least one character, so a
+        text no longer than `most` is counted whole; a longer one is first asked for its
+        split past `most` (C-level, stopping there: 60 ms for a 30 MB message, which
+        whole takes 3 s to count)."""
+        if len(text) <= most:
+            return self.count(text)
+        if next(islice(_SPLIT.finditer(text), most, None), None) is not None:
+            return most + 1
+        return self.count(text)
 
     def pieces(self, text: str) -> list[str]:
         """Split into one-token pieces (a long word becomes several)."""
@@ -140,6 +158,17 @@ class TiktokenTokenizer:
     def count(self, text: str) -> int:
         return len(self._encoding.encode_ordinary(text))
 
+    def count_upto(self, text: str, most: int) -> int:
+        """A token is at least one UTF-8 byte; a long text is first counted on a prefix
+        (16 characters a token), whose count past `most` settles it."""
+        if len(text) * 4 <= most:
+            return self.count(text)
+        prefix = text[: 16 * (most + 2)]
+        counted = self.count(prefix)
+        if counted > most + 1 or len(prefix) == len(text):
+            return counted
+        return self.count(text)
+
     def pieces(self, text: str) -> list[str]:
         """Token by token, holding back bytes until they decode as whole characters."""
         out, pending = [], b""
@@ -153,15 +182,35 @@ class TiktokenTokenizer:
         return out
 
 
+HEAD_MARGIN = 8  # pieces at a prefix's end that may differ from the whole text's
+
+
+def head_pieces(tokenizer: Tokenizer, text: str, most: int) -> list[str]:
+    """The pieces of `text`, or its first `most + 1` when it has more (enough for a
+    caller to see it must cut at `most`), split from a prefix growing twofold: a reply
+    cut at 50 tokens does not split the 300,000 characters after them. Only the last
+    pieces of a prefix can differ from the whole text's, so a margin of them is dropped."""
+    size = 4 * (most + HEAD_MARGIN + 1)
+    while size < len(text):
+        head = tokenizer.pieces(text[:size])
+        if len(head) > most + HEAD_MARGIN:
+            return head[: most + 1]
+        size *= 2
+    return tokenizer.pieces(text)
+
+
 def _web_search_tokens(message: dict) -> int:
     """A `$web_search` tool result carries the search results the service injects into
     the prompt; its receipt's `usage.total_tokens` says how many (reference §4.3)."""
     if message.get("role") != "tool" or message.get("name") != "$web_search":
         return 0
     try:
-        return int(json.loads(message.get("content") or "")["usage"]["total_tokens"])
-    except (ValueError, KeyError, TypeError):
+        tokens = json.loads(message.get("content") or "")["usage"]["total_tokens"]
+    except (ValueError, KeyError, TypeError, RecursionError):  # any text a client sends
         return 0
+    if isinstance(tokens, bool) or not isinstance(tokens, int | float) or not 0 <= tokens < 2**63:
+        return 0  # also NaN, infinity, negatives: no receipt the service would write
+    return int(tokens)
 
 
 def load_tokenizer(model_file: str | None) -> Tokenizer:
@@ -179,13 +228,38 @@ class PromptCost:
     def messages(self, messages: Iterable[dict], keep_reasoning: bool = False) -> int:
         return REPLY_PRIMER + sum(self.per_message(messages, keep_reasoning))
 
-    def per_message(self, messages: Iterable[dict], keep_reasoning: bool = False) -> list[int]:
-        """Each message's tokens with its template overhead (prefix sums give cache hits)."""
-        return [PER_MESSAGE + self.message(m, keep_reasoning) for m in messages]
+    def per_message(self, messages: Iterable[dict], keep_reasoning: bool = False,
+                    most: int | None = None) -> list[int]:
+        """Each message's tokens with its template overhead (prefix sums give cache hits).
+        With `most`, counting stops once the running total passes it: such a call is
+        refused anyway, and a 30 MB message then costs what the window is worth."""
+        if most is None:
+            return [PER_MESSAGE + self.message(m, keep_reasoning) for m in messages]
+        out, left = [], most - REPLY_PRIMER
+        for message in messages:
+            cost = PER_MESSAGE + self.message(message, keep_reasoning, left)
+            out.append(cost)
+            left -= cost
+            if left < 0:
+                break
+        return out
 
-    def message(self, message: dict, keep_reasoning: bool) -> int:
-        count = self.tokenizer.count
-        total = self.content(message.get("content"))
+    def _counter(self, left: int | None) -> Callable[[str], int]:
+        """`count`, or a count that spends from `left` tokens and stops past them."""
+        if left is None:
+            return self.tokenizer.count
+        budget = [left]
+
+        def count(text: str) -> int:
+            spent = self.tokenizer.count_upto(text, max(budget[0], 0))
+            budget[0] -= spent
+            return spent
+
+        return count
+
+    def message(self, message: dict, keep_reasoning: bool, left: int | None = None) -> int:
+        count = self._counter(left)
+        total = self.content(message.get("content"), count)
         if name := message.get("name"):
             total += count(name)
         if keep_reasoning and (reasoning := message.get("reasoning_content")):
@@ -196,24 +270,25 @@ class PromptCost:
             total += 2 + count(function.get("name", "")) + count(function.get("arguments", ""))
         return total
 
-    def content(self, content: object) -> int:
+    def content(self, content: object, count: Callable[[str], int] | None = None) -> int:
+        count = count or self.tokenizer.count
         if isinstance(content, str):
-            return self.tokenizer.count(content)
+            return count(content)
         total = 0
         for part in content or ():
             kind = part.get("type")
             if kind == "text":
-                total += self.tokenizer.count(part.get("text", ""))
+                total += count(part.get("text", ""))
             elif kind == "image_url":
                 total += self.image_tokens
             elif kind == "video_url":
                 total += self.video_tokens
         return total
 
-    def tools(self, tools: list[dict] | None) -> int:
+    def tools(self, tools: list[dict] | None, most: int | None = None) -> int:
         """Tool definitions are rendered into the prompt as JSON."""
         if not tools:
             return 0
         import orjson
 
-        return self.tokenizer.count(orjson.dumps(tools).decode()) + 2 * len(tools)
+        return self._counter(most)(orjson.dumps(tools).decode()) + 2 * len(tools)

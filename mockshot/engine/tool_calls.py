@@ -13,12 +13,15 @@ from __future__ import annotations
 import json
 import random
 
-from .schema_values import satisfy
+from .schema_values import json_text
 from .tokens import Tokenizer
 
 __all__ = [
     "TOOL_CALL_OVERHEAD",
     "call_id",
+    "is_builtin",
+    "parameters",
+    "place",
     "plan_tool_calls",
     "should_call",
     "tool_arguments",
@@ -60,16 +63,24 @@ def _pick(tools: list[dict], tool_choice: object, rng: random.Random) -> list[di
     return [tools[int(rng.random() * len(tools))]]
 
 
-def tool_arguments(tool: dict, rng: random.Random) -> str:
-    """Arguments that satisfy the tool's schema (a receipt for `$web_search`)."""
-    name = tool["function"]["name"]
-    if tool.get("type") == "builtin_function" or name.startswith("$"):
+def is_builtin(tool: dict) -> bool:
+    return tool.get("type") == "builtin_function" or tool["function"]["name"].startswith("$")
+
+
+def parameters(tool: dict) -> dict:
+    """The schema a tool's arguments follow (an object of anything when it gives none)."""
+    return tool["function"].get("parameters") or {"type": "object"}
+
+
+def tool_arguments(tool: dict, rng: random.Random, index: int = 0,
+                   budget: int = 1 << 20) -> str:
+    """Arguments that satisfy the tool's schema (a receipt for `$web_search`), within a
+    reply of `budget` tokens; `index` is the tool's place in the request, for messages."""
+    if is_builtin(tool):
         receipt = {"search_result": {"search_id": f"{rng.getrandbits(96):024x}"},
                    "usage": {"total_tokens": 1500 + int(rng.random() * 8000)}}
         return json.dumps(receipt, separators=(",", ":"))
-    schema = tool["function"].get("parameters") or {"type": "object"}
-    return json.dumps(satisfy(schema, rng, f"tools.{name}.function.parameters"),
-                      ensure_ascii=False)
+    return json_text(parameters(tool), rng, f"tools[{index}].function.parameters", budget)
 
 
 def call_id(name: str, index: int, style: str) -> str:
@@ -77,12 +88,18 @@ def call_id(name: str, index: int, style: str) -> str:
     return f"{name}:{index}" if style == "colon" else f"{name}_{index}"
 
 
+def place(tools: list[dict], tool: dict) -> int:
+    """The tool's index in the request (for messages that name it)."""
+    return next((i for i, offered in enumerate(tools) if offered is tool), 0)
+
+
 def plan_tool_calls(tools: list[dict], tool_choice: object, rng: random.Random,
-                    id_style: str) -> list[tuple[str, str, str, str]]:
+                    id_style: str, budget: int = 1 << 20) -> list[tuple[str, str, str, str]]:
     """(id, type, name, arguments) of each call this turn makes."""
     out = []
     for index, tool in enumerate(_pick(tools, tool_choice, rng)):
         name = tool["function"]["name"]
         kind = "builtin_function" if tool.get("type") == "builtin_function" else "function"
-        out.append((call_id(name, index, id_style), kind, name, tool_arguments(tool, rng)))
+        arguments = tool_arguments(tool, rng, place(tools, tool), budget)
+        out.append((call_id(name, index, id_style), kind, name, arguments))
     return out

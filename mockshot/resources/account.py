@@ -10,6 +10,7 @@ from ..errors import invalid_request
 from ..http import json_response
 from ..incoming import Incoming
 from ..mock import Mock
+from ..road import scripted_step
 from ..surfaces.chat import prompt_tokens_of
 
 __all__ = ["balance", "estimate_token_count", "list_models"]
@@ -24,7 +25,8 @@ async def balance(mock: Mock, incoming: Incoming) -> Response:
 
 
 async def estimate_token_count(mock: Mock, incoming: Incoming) -> Response:
-    """The same count chat usage reports as `prompt_tokens` for these messages."""
+    """The same count chat usage reports as `prompt_tokens` for these messages; scenario
+    rules and faults apply once the request is known to be valid."""
     body = incoming.body
     if "model" not in body:
         raise invalid_request('model: "model" is a required property')
@@ -37,4 +39,5 @@ async def estimate_token_count(mock: Mock, incoming: Incoming) -> Response:
     check_media(body["messages"], model, incoming.account, mock.file_lookup)
     tools = body.get("tools") if isinstance(body.get("tools"), list) else []
     total = prompt_tokens_of(mock, model, body["messages"], tools, body.get("thinking"))[2]
+    await scripted_step(mock, incoming)
     return json_response({"data": {"total_tokens": total}})

@@ -11,22 +11,23 @@ import random
 from dataclasses import dataclass
 
 from ..errors import APIError, scripted
-from .checks import fault_problems
+from .checks import STREAM_KINDS, fault_problems
 
 __all__ = [
+    "STREAM_KINDS",
     "Fault",
     "ResetConnection",
     "apply_stream_fault",
     "before_response",
     "malformed",
     "parse_fault",
+    "scalar",
     "stream_error",
     "truncate",
 ]
 
 KINDS = ("latency", "rate_limit", "overloaded", "server_error", "timeout", "reset",
          "stream_cut", "malformed_frame", "truncated_body", "slow_first_token", "error_frame")
-STREAM_KINDS = ("stream_cut", "malformed_frame", "slow_first_token", "error_frame")
 _FIELDS = ("probability", "ms", "max_ms", "after", "done", "retry_after", "bytes", "type",
            "message")
 
@@ -99,7 +100,7 @@ def parse_fault(value: dict | str) -> Fault:
             key, eq, raw = part.partition("=")
             if not eq:
                 raise ValueError(f"{part!r} is not key=value")
-            data[key.strip()] = _scalar(raw.strip())
+            data[key.strip()] = scalar(raw.strip())
     if data.get("kind") not in KINDS:
         raise ValueError(f"unknown fault kind {data.get('kind')!r}; one of {', '.join(KINDS)}")
     unknown = set(data) - {"kind", *_FIELDS}
@@ -112,7 +113,8 @@ def parse_fault(value: dict | str) -> Fault:
     return Fault(**data)
 
 
-def _scalar(raw: str) -> object:
+def scalar(raw: str) -> object:
+    """A header value as the YAML-ish scalar it spells (`true`, `3`, `1e3`, text)."""
     if raw.lower() in ("true", "false"):
         return raw.lower() == "true"
     for kind in (int, float):

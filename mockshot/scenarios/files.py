@@ -1,7 +1,8 @@
 """Scenario files (YAML or JSON): read them, and report each mistake with file and line.
 
 Both formats are parsed through PyYAML's node tree (JSON is YAML), so every value keeps the
-line it came from; `check_files` turns each `Problem` (a JSON path) into `file:line`.
+line it came from; `check_files` turns each `Problem` (a JSON path) into `file:line`. YAML
+is read by `documents.parse_yaml`, which no document can make explode.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 import yaml
 
 from .checks import Problem, check_document
+from .documents import parse_yaml
 
 __all__ = ["ScenarioFileError", "check_files", "read_scenario_file"]
 
@@ -32,13 +34,13 @@ def _load(path: str) -> tuple[Any, yaml.Node | None]:
     try:
         if path.endswith(".json"):
             return _json(path, text), _nodes(text.replace("\t", " "))
-        return yaml.safe_load(text), yaml.compose(text, Loader=yaml.SafeLoader)
+        return parse_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark else ""
         raise ScenarioFileError(f"{path}{line}: not valid YAML/JSON: "
                                 f"{getattr(exc, 'problem', exc)}") from None
-    except RecursionError:
+    except RecursionError:  # json.loads past ~1000 levels
         raise ScenarioFileError(f"{path}: nested too deeply to read") from None
 
 
@@ -51,8 +53,8 @@ def _json(path: str, text: str) -> Any:
 
 def _nodes(text: str) -> yaml.Node | None:
     try:
-        return yaml.compose(text, Loader=yaml.SafeLoader)
-    except (yaml.YAMLError, RecursionError):
+        return parse_yaml(text)[1]
+    except yaml.YAMLError:
         return None  # lines are a help, not a requirement
 
 

@@ -28,10 +28,10 @@ async def fire_fault(clock: Clock, incoming: Incoming, fault: Fault | None, seed
     incoming.entry.fault = fault.kind
     incoming.active_fault = fault
     await before_response(fault, clock, draw, account=account_label(incoming.account),
-                          key=key_id(incoming.account))
+                          key=key_id(incoming.key))
 
 
 def scripted_error(error: dict, incoming: Incoming, model: str | None) -> APIError:
     return scripted(error["type"], error.get("status"), error.get("message"),
                     error.get("retry_after"), account=account_label(incoming.account),
-                    key=key_id(incoming.account), model=model or "")
+                    key=key_id(incoming.key), model=model or "")

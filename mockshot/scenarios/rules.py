@@ -16,6 +16,7 @@ from typing import Any
 
 from ..state.store import Candidate
 from .faults import Fault, parse_fault
+from .patterns import Pattern, compile_pattern
 
 __all__ = [
     "Match",
@@ -75,9 +76,9 @@ class Match:
     operation: tuple[str, ...] = ("chat",)
     model: tuple[str, ...] = ()
     contains: str | None = None
-    regex: re.Pattern | None = None
+    regex: Pattern | None = None  # RE2: linear in the text, whatever the pattern
     any_contains: str | None = None
-    any_regex: re.Pattern | None = None
+    any_regex: Pattern | None = None
     tools: bool | None = None
     tool: str | None = None
     tool_result: bool | str | None = None
@@ -252,8 +253,8 @@ def _reply(data: dict) -> Reply:
 
 
 def _match(data: dict) -> Match:
-    def pattern(key: str) -> re.Pattern | None:
-        return re.compile(data[key]) if data.get(key) is not None else None
+    def pattern(key: str) -> Pattern | None:
+        return compile_pattern(data[key]) if data.get(key) is not None else None
 
     return Match(
         operation=_tuple(data.get("operation", "chat")),

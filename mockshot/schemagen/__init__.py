@@ -6,7 +6,8 @@ The public face: `generate(schema, rng)` (a valid, readable value or
 """
 
 from .context import SchemaGenerationError
-from .generate import generate
+from .generate import generate, generate_text
 from .mfjs import MFJSError, check_mfjs, mfjs_message
 
-__all__ = ["MFJSError", "SchemaGenerationError", "check_mfjs", "generate", "mfjs_message"]
+__all__ = ["MFJSError", "SchemaGenerationError", "check_mfjs", "generate", "generate_text",
+           "mfjs_message"]

@@ -68,6 +68,11 @@ FORMATS: dict[str, Callable[[random.Random], str]] = {
     "hostname": lambda rng: f"{some_words(rng, 1)}.example.com",
     "idn-hostname": lambda rng: f"{some_words(rng, 1)}.example.com",
     "duration": lambda rng: f"P{rng.randint(1, 30)}D",
+    "iri-reference": lambda rng: f"/{some_words(rng, 1)}/{rng.randint(1, 99)}",
+    "uri-template": lambda rng: f"https://example.com/{some_words(rng, 1)}/{{id}}",
+    "json-pointer": lambda rng: f"/{some_words(rng, 1)}/{rng.randint(0, 9)}",
+    "relative-json-pointer": lambda rng: f"{rng.randint(0, 3)}/{some_words(rng, 1)}",
+    "regex": lambda rng: f"^{some_words(rng, 1)}[0-9]+$",
 }
 
 _TEXT_KINDS: dict[str, Callable[[random.Random], str]] = {

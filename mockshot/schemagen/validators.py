@@ -15,6 +15,7 @@ import jsonschema
 import orjson
 
 from .context import SchemaGenerationError
+from .regex import search
 
 try:
     import jsonschema_rs
@@ -34,25 +35,38 @@ def json_key(value: Any, sort: bool = False) -> bytes:
 
 
 @lru_cache(maxsize=512)
-def _compiled(text: bytes) -> Any:
+def _compiled(text: bytes, formats: bool = True) -> Any:
     """A validator per schema text: compiling costs far more than validating, and the same
-    tool schemas come back on every turn. Formats are asserted so ours are honest."""
+    tool schemas come back on every turn. Formats are asserted so ours are honest (unless
+    `formats` is false: Draft 2020-12's default, where `format` only annotates)."""
     schema = json.loads(text)
     if jsonschema_rs is not None:
         try:
-            return jsonschema_rs.Draft202012Validator(schema, validate_formats=True)
+            return jsonschema_rs.Draft202012Validator(schema, validate_formats=formats)
         except Exception:  # a dialect difference (regex, $ref): let jsonschema decide
             pass
-    cls = jsonschema.Draft202012Validator
     try:
-        cls.check_schema(schema)
+        BoundedValidator.check_schema(schema)
     except jsonschema.SchemaError as exc:
         raise SchemaGenerationError(list(map(str, exc.path)), exc.message) from None
-    return cls(schema, format_checker=cls.FORMAT_CHECKER)
+    checker = BoundedValidator.FORMAT_CHECKER if formats else None
+    return BoundedValidator(schema, format_checker=checker)
 
 
-def validator_for(schema: Any) -> Any:
-    return _compiled(json_key(schema))
+def _pattern(validator: Any, pattern: str, instance: Any, schema: dict) -> Any:
+    """jsonschema's `pattern`, on the bounded search (RE2 where it can run the pattern)."""
+    if validator.is_type(instance, "string") and not search(pattern, instance):
+        yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+# The pure-Python fallback (for schemas jsonschema-rs cannot compile), with `pattern`
+# matched like everything else in the generator.
+BoundedValidator = jsonschema.validators.extend(jsonschema.Draft202012Validator,
+                                                {"pattern": _pattern})
+
+
+def validator_for(schema: Any, formats: bool = True) -> Any:
+    return _compiled(json_key(schema), formats)
 
 
 def sub_validator(sub: Any, root: dict) -> Any:

@@ -9,7 +9,6 @@ schema location, so a failure can say where the schema could not be met.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from copy import deepcopy
 from typing import Any
@@ -19,7 +18,7 @@ from .merge import merge
 from .mfjs import pointer
 from .numbers import draw_integer, draw_number
 from .readable import singular, some_words, text_for
-from .regex import regex_string
+from .regex import regex_string, search
 from .strings import draw_string
 from .validators import json_key, sub_validator
 
@@ -29,24 +28,35 @@ __all__ = ["draw"]
 def draw(s: Any, cx: DrawContext, path: Path) -> Any:
     """A value for `s` (best effort: the caller validates). Applicators come first because
     they can change every other keyword; `default`/`examples` are reused only on a first
-    draw, since on a redraw they may be the very thing that failed."""
+    draw, since on a redraw they may be the very thing that failed. Once the budget is cut
+    every draw is a placeholder: it lies past the text any reply shows."""
+    if cx.budget.cut:
+        return None
+    cx.budget.step(path)
     if s is True or s == {}:
-        return text_for(cx.name, cx.rng)
+        return _charged(text_for(cx.name, cx.rng), cx)
     if s is False or not isinstance(s, dict):
         raise SchemaGenerationError(path, "the schema `false` admits no value")
     for keyword, applicator in _APPLICATORS:
         if keyword in s:
             return applicator(s, cx, path)
     if "const" in s:
-        return deepcopy(s["const"])
+        return _charged(deepcopy(s["const"]), cx)
     if "enum" in s:
-        return _pick_enum(s, cx, path)
+        return _charged(_pick_enum(s, cx, path), cx)
     if not cx.fresh and ("default" in s or "examples" in s) and cx.rng.random() < 0.3:
-        return deepcopy(cx.rng.choice([*s.get("examples", []), *_listed(s, "default")]))
+        chosen = cx.rng.choice([*s.get("examples", []), *_listed(s, "default")])
+        return _charged(deepcopy(chosen), cx)
     make = _TYPES.get(_pick_type(s, cx, path))
     if make is None:
         raise SchemaGenerationError((*path, "type"), f"unknown type {s['type']!r}")
     return make(s, cx, path)
+
+
+def _charged(value: Any, cx: DrawContext) -> Any:
+    """A value taken whole (a const, an enum member, an example), its JSON size spent."""
+    cx.budget.spend(len(value) + 2 if isinstance(value, str) else len(json_key(value)))
+    return value
 
 
 def _listed(s: dict, key: str) -> list:
@@ -66,8 +76,7 @@ def _draw_ref(s: dict, cx: DrawContext, path: Path) -> Any:
     target = _resolve(cx.root, s["$ref"], path)
     rest = {k: v for k, v in s.items() if k != "$ref"}
     merged = merge([rest, target]) if rest and isinstance(target, dict) else target
-    deeper = DrawContext(cx.rng, cx.root, cx.fresh, cx.refs + 1, cx.name)
-    return draw(merged, deeper, (*path, "$ref"))
+    return draw(merged, cx.deeper(cx.refs + 1), (*path, "$ref"))
 
 
 def _resolve(root: dict, ref: Any, path: Path) -> Any:
@@ -90,8 +99,7 @@ def _draw_all_of(s: dict, cx: DrawContext, path: Path) -> Any:
         parts.append(sub)
     if refs >= GIVE_UP_AFTER:
         raise SchemaGenerationError((*path, "allOf"), "recursive $ref never terminates")
-    deeper = DrawContext(cx.rng, cx.root, cx.fresh, refs, cx.name)
-    return draw(merge(parts), deeper, (*path, "allOf"))
+    return draw(merge(parts), cx.deeper(refs), (*path, "allOf"))
 
 
 def _branches(s: dict, key: str, cx: DrawContext) -> list:
@@ -176,7 +184,11 @@ def _pick_type(s: dict, cx: DrawContext, path: Path) -> str:
 
 def _draw_object(s: dict, cx: DrawContext, path: Path) -> dict:
     out: dict = {}
+    cx.budget.spend(2)
     for name in _object_keys(s, cx, path):
+        if cx.budget.cut:
+            return out
+        cx.budget.spend(len(name) + 4)
         out[name] = draw(_property_schema(s, name), cx.named(name), (*path, "properties", name))
     need = s.get("minProperties", 0) - len(out)
     if need > 0:
@@ -203,7 +215,7 @@ def _object_keys(s: dict, cx: DrawContext, path: Path) -> list[str]:
 def _property_schema(s: dict, name: str) -> Any:
     if "patternProperties" not in s and name in s.get("properties", ()):
         return s["properties"][name]
-    patterns = [v for p, v in s.get("patternProperties", {}).items() if re.search(p, name)]
+    patterns = [v for p, v in s.get("patternProperties", {}).items() if search(p, name)]
     own = s.get("properties", {}).get(name)
     if own is None:
         own = patterns.pop(0) if patterns else s.get("additionalProperties", True)
@@ -211,13 +223,16 @@ def _property_schema(s: dict, name: str) -> Any:
 
 
 def _extra_properties(s: dict, out: dict, need: int, cx: DrawContext, path: Path) -> dict:
-    """Names for `minProperties`: unused declared ones, then pattern or invented ones."""
+    """Names for `minProperties`: unused declared ones, then pattern or invented ones.
+    An object sure to be cut draws its first values and repeats them (as long arrays do)."""
     names = [k for k in s.get("properties", {}) if k not in out]
     patterns = list(s.get("patternProperties", {}))
     extra: dict = {}
+    drawn: list = []
+    long = need > DRAWN_ITEMS and 6 * need > cx.budget.room()
     for _ in range(need * 4):
-        if len(extra) == need:
-            break
+        if len(extra) == need or cx.budget.cut:
+            return extra
         if names:
             name = names.pop(0)
         elif patterns:
@@ -227,8 +242,13 @@ def _extra_properties(s: dict, out: dict, need: int, cx: DrawContext, path: Path
         else:
             break
         if name not in out and name not in extra:
-            extra[name] = draw(_property_schema(s, name), cx.named(name), (*path, "properties"))
-    if len(extra) < need:
+            cx.budget.spend(len(name) + 4)
+            if long and len(drawn) >= DRAWN_ITEMS:
+                extra[name] = _charged(drawn[len(extra) % DRAWN_ITEMS], cx)
+            else:
+                extra[name] = draw(_property_schema(s, name), cx.named(name), (*path, "properties"))
+                drawn.append(extra[name])
+    if len(extra) < need and not cx.budget.cut:
         raise SchemaGenerationError((*path, "minProperties"), "not enough allowed properties")
     return extra
 
@@ -246,23 +266,46 @@ def _array_length(s: dict, cx: DrawContext) -> int:
     return cx.rng.randint(low, max(most, low))
 
 
+DRAWN_ITEMS = 64  # items of a long array drawn one by one; the rest repeat them
+
+
 def _draw_array(s: dict, cx: DrawContext, path: Path) -> list:
     prefix, items = s.get("prefixItems", []), s.get("items", True)
     child = cx.named(singular(cx.name))
-    unique = s.get("uniqueItems", False)
+    length = _array_length(s, cx)
+    long = length > DRAWN_ITEMS and 2 * length > cx.budget.room()  # sure to be cut
+    unique = s.get("uniqueItems", False) and not long  # a cut array shows no end to check
     out: list = []
     seen: set[bytes] = set()
-    for i in range(_array_length(s, cx)):
+    cx.budget.spend(2)
+    for i in range(min(length, DRAWN_ITEMS) if long else length):
+        if cx.budget.cut:
+            return out
         sub, at = (prefix[i], ("prefixItems", str(i))) if i < len(prefix) else (items, ("items",))
+        cx.budget.spend(2)
         item = _unique_item(sub, child, path + at, seen) if unique else draw(sub, child, path + at)
         if item is _MISSING:
             if len(out) >= s.get("minItems", 0):
                 break
             raise SchemaGenerationError((*path, "uniqueItems"), "not enough distinct items")
         out.append(item)
-    if "contains" in s:
+    if long:
+        _repeat_items(out, length, cx)
+    elif "contains" in s:
         _add_contained(s, out, cx, path)
     return out
+
+
+def _repeat_items(out: list, length: int, cx: DrawContext) -> None:
+    """Fill a long array by repeating its drawn items until the budget is spent: it is cut
+    before its end anyway, so fresh draws would only cost time."""
+    drawn = [(item, len(json_key(item)) + 2) for item in out]
+    at = 0
+    while drawn and len(out) < length and not cx.budget.cut:
+        item, size = drawn[at % len(drawn)]
+        out.append(item)
+        cx.budget.spend(size)
+        at += 1
 
 
 def _unique_item(sub: Any, cx: DrawContext, path: Path, seen: set[bytes]) -> Any:
@@ -298,9 +341,9 @@ _TYPES: dict[str, Callable[[dict, DrawContext, Path], Any]] = {
     "object": _draw_object,
     "array": _draw_array,
     "string": draw_string,
-    "integer": draw_integer,
-    "number": draw_number,
-    "boolean": lambda _s, cx, _p: cx.rng.random() < 0.5,
-    "null": lambda _s, _cx, _p: None,
-    "any": lambda _s, cx, _p: text_for(cx.name, cx.rng),
+    "integer": lambda s, cx, p: _charged(draw_integer(s, cx, p), cx),
+    "number": lambda s, cx, p: _charged(draw_number(s, cx, p), cx),
+    "boolean": lambda _s, cx, _p: _charged(cx.rng.random() < 0.5, cx),
+    "null": lambda _s, cx, _p: _charged(None, cx),
+    "any": lambda _s, cx, _p: _charged(text_for(cx.name, cx.rng), cx),
 }

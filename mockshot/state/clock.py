@@ -12,9 +12,10 @@ import asyncio
 import time
 from typing import Protocol
 
-__all__ = ["Clock", "RealClock", "VirtualClock", "make_clock"]
+__all__ = ["LATEST_TIME", "Clock", "RealClock", "VirtualClock", "make_clock"]
 
 VIRTUAL_EPOCH = 1767225600.0  # 2026-01-01T00:00:00Z: fixed, so a seed reproduces bytes
+LATEST_TIME = 253402300799.0  # 9999-12-31T23:59:59Z: later times break date formatting
 
 
 class Clock(Protocol):
@@ -44,7 +45,11 @@ class RealClock:
 
 
 class VirtualClock:
-    """Time that moves only when told to: by `advance`, `set`, or a simulated wait."""
+    """Time that moves only when told to: by `advance`, `set`, or a simulated wait.
+
+    It never passes `LATEST_TIME`, whatever the waits add up to: past it, timestamps no
+    longer format as dates, and past 2**64 no reply can carry `created` at all.
+    """
 
     virtual = True
 
@@ -57,16 +62,18 @@ class VirtualClock:
     def advance(self, seconds: float) -> float:
         if seconds < 0:
             raise ValueError("the clock cannot go back; use set() to move it anywhere")
-        self._now += seconds
+        self._now = min(self._now + seconds, LATEST_TIME)
         return self._now
 
     def set(self, timestamp: float) -> float:
+        if not 0 <= timestamp <= LATEST_TIME:
+            raise ValueError(f"the clock must stay a Unix timestamp from 0 to {LATEST_TIME:.0f}")
         self._now = timestamp
         return self._now
 
     async def sleep(self, seconds: float) -> None:
         if seconds > 0:
-            self._now += seconds
+            self._now = min(self._now + seconds, LATEST_TIME)
         await asyncio.sleep(0)
 
 

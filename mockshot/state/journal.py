@@ -38,6 +38,7 @@ class JournalEntry:
     rule_use: int | None = None
     ordinal: int | None = None  # identical calls before this one (unseeded generator calls)
     fault: str | None = None
+    cost: float = 0.0  # USD the call was charged
     unmatched: bool = False
     reset: bool = False
     chunks_sent: int | None = None

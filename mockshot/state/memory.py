@@ -10,10 +10,15 @@ from __future__ import annotations
 import copy
 import threading
 from collections import OrderedDict, deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
+from .accounts import AccountState, Limits, Plan, Windows
 from .journal import UPDATABLE, JournalEntry
 from .store import (
+    KEEP,
+    LIMITED,
     QUOTA,
     START_STATE,
     UNMATCHED,
@@ -29,15 +34,25 @@ from .store import (
 
 __all__ = ["MemoryStore"]
 
+DEFAULT_PLAN = Plan(1000.0)
+
+
+@dataclass(slots=True)
+class _Account:
+    balance: Balance
+    tier: int | None
+    windows: Windows = field(default_factory=Windows)
+
 
 class MemoryStore(Store):
-    def __init__(self, initial_cash: float = 100.0, initial_voucher: float = 0.0,
-                 journal_size: int = 1000, lru_size: int = 100_000) -> None:
+    def __init__(self, plan: Plan = DEFAULT_PLAN, plans: Mapping[str, Plan] | None = None,
+                 tiers: Mapping[int, Limits] | None = None, journal_size: int = 1000,
+                 lru_size: int = 100_000) -> None:
         self._lock = threading.Lock()
-        self._initial = (initial_cash, initial_voucher)
+        self._plan, self._plans, self._tiers = plan, dict(plans or {}), dict(tiers or {})
         self._lru_size = lru_size
         self._journal_size = journal_size
-        self._balances: dict[str, Balance] = {}
+        self._accounts: dict[str, _Account] = {}
         self._rules: dict[str, dict[str, Any]] = {}
         self._version = 0
         self._strict = False
@@ -58,14 +73,23 @@ class MemoryStore(Store):
         with self._lock:
             if begin.rules_version != self._version:
                 return Begun(stale=True)
-            if begin.require_balance and self._account(begin.account).available <= 0:
+            account = self._account(begin.account)
+            if begin.require_balance and account.balance.available <= 0:
                 return Begun(refused=QUOTA)
+            limits = self._tiers.get(account.tier) if begin.limited and \
+                account.tier is not None else None
+            if limits is not None and (hit := account.windows.admit(limits, begin.now,
+                                                                      begin.tokens)):
+                return Begun(refused=LIMITED, limit=hit)
             nth = self._calls.get(begin.operation, 0) + 1
             taken = next((c for c in begin.candidates if self._holds(c, nth)), None)
             if taken is None and begin.strict:
                 return Begun(refused=UNMATCHED, nth=nth)
             self._calls[begin.operation] = nth
             found = Begun(nth=nth, prefix_hits=self._hits(begin.account, begin.prefixes))
+            if limits is not None:  # windows are kept only while limits apply
+                account.windows.take(begin.now, begin.tokens, True)
+                found.held = True
             if taken is not None:
                 found.rule, found.use = taken.name, self._take(taken)
             elif begin.fingerprint is not None:
@@ -104,8 +128,11 @@ class MemoryStore(Store):
             hits += 1
         return hits
 
-    async def settle(self, entry: JournalEntry, charge: Charge | None = None) -> int:
+    async def settle(self, entry: JournalEntry, charge: Charge | None = None,
+                     release: str | None = None) -> int:
         with self._lock:
+            if release is not None:
+                self._account(release).windows.release()
             if charge is not None:
                 if charge.amount:
                     self._charge(charge.account, charge.amount)
@@ -137,31 +164,59 @@ class MemoryStore(Store):
                 for name, value in facts.items():
                     setattr(entry, name, value)
 
+    async def release(self, account: str) -> None:
+        with self._lock:
+            self._account(account).windows.release()
+
     # -- accounts ------------------------------------------------------------------------
-    def _account(self, account: str) -> Balance:
-        found = self._balances.get(account)
+    def _account(self, account: str) -> _Account:
+        found = self._accounts.get(account)
         if found is None:
-            found = self._balances[account] = Balance(*self._initial)
+            plan = self._plans.get(account, self._plan)
+            found = self._accounts[account] = _Account(Balance(plan.cash, plan.voucher),
+                                                       plan.tier)
         return found
 
     def _charge(self, account: str, amount: float) -> Balance:
-        self._balances[account] = charged = self._account(account).charged(amount)
-        return charged
+        found = self._account(account)
+        found.balance = found.balance.charged(amount)
+        return found.balance
 
     async def balance(self, account: str) -> Balance:
         with self._lock:
-            found = self._account(account)
+            found = self._account(account).balance
             return Balance(found.cash, found.voucher)
 
     async def set_balance(self, account: str, cash: float, voucher: float = 0.0) -> Balance:
         with self._lock:
-            self._balances[account] = Balance(cash, voucher)
+            self._account(account).balance = Balance(cash, voucher)
             return Balance(cash, voucher)
 
     async def debit(self, account: str, amount: float) -> Balance:
         with self._lock:
             charged = self._charge(account, amount)
             return Balance(charged.cash, charged.voucher)
+
+    async def account(self, account: str, now: float) -> AccountState:
+        with self._lock:
+            return self._state(self._account(account), now)
+
+    async def set_account(self, account: str, cash: float = KEEP, voucher: float = KEEP,
+                          tier: int | None = KEEP) -> AccountState:
+        with self._lock:
+            found = self._account(account)
+            balance = found.balance
+            found.balance = Balance(balance.cash if cash is KEEP else cash,
+                                    balance.voucher if voucher is KEEP else voucher)
+            if tier is not KEEP:
+                found.tier = tier
+            return self._state(found, None)
+
+    def _state(self, found: _Account, now: float | None) -> AccountState:
+        limits = self._tiers.get(found.tier) if found.tier is not None else None
+        usage = found.windows.usage(now) if now is not None else {}
+        return AccountState(found.balance.cash, found.balance.voucher, found.tier, limits,
+                            usage)
 
     # -- rules ---------------------------------------------------------------------------
     async def rules(self) -> RuleSet:
@@ -200,5 +255,8 @@ class MemoryStore(Store):
     async def reset(self, keep_accounts: bool = False) -> None:
         with self._lock:
             if not keep_accounts:
-                self._balances = {}
+                self._accounts = {}
+            else:  # money and tiers kept; usage windows start afresh
+                for found in self._accounts.values():
+                    found.windows = Windows()
             self._forget()

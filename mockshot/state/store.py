@@ -26,9 +26,12 @@ from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from .accounts import AccountState, LimitHit
 from .journal import JournalEntry
 
 __all__ = [
+    "KEEP",
+    "LIMITED",
     "QUOTA",
     "START_STATE",
     "UNMATCHED",
@@ -46,6 +49,8 @@ __all__ = [
 T = TypeVar("T")
 QUOTA = "quota"  # Begun.refused: the account's available balance is not positive
 UNMATCHED = "unmatched"  # Begun.refused: strict mode and no rule was taken
+LIMITED = "limited"  # Begun.refused: a tier limit (Begun.limit says which)
+KEEP: Any = object()  # set_account: leave this part as it is
 START_STATE = "started"  # every scenario's state until a rule moves it
 
 
@@ -100,6 +105,9 @@ class Begin:
     candidates: tuple[Candidate, ...] = ()
     strict: bool = False  # no rule taken → refused (nothing counted)
     require_balance: bool = False  # inference: refused while the balance is not positive
+    limited: bool = False  # inference: the account's tier limits apply (and it is in flight)
+    tokens: int = 0  # what the call charges the token windows (prompt + completion budget)
+    now: float = 0.0  # the mock's clock, for the windows
     fingerprint: bytes | None = None  # count this call among identical ones (an ordinal)
     prefixes: tuple[bytes, ...] = ()  # prompt-cache keys to look up
 
@@ -107,7 +115,9 @@ class Begin:
 @dataclass(slots=True)
 class Begun:
     stale: bool = False  # the rules changed since `rules_version`: reload, begin again
-    refused: str | None = None  # QUOTA or UNMATCHED; nothing was counted
+    refused: str | None = None  # QUOTA, LIMITED or UNMATCHED; nothing was counted
+    limit: LimitHit | None = None  # the limit that refused it (LIMITED)
+    held: bool = False  # the call counts as in flight until `settle` or `release`
     nth: int = 0  # this call's ordinal among calls of its operation (1-based)
     rule: str | None = None  # the rule taken, if any
     use: int | None = None  # its use index (0-based)
@@ -150,8 +160,14 @@ class Store(ABC):
     async def begin(self, begin: Begin) -> Begun: ...
 
     @abstractmethod
-    async def settle(self, entry: JournalEntry, charge: Charge | None = None) -> int:
-        """Apply `charge` and append `entry` to the journal; the entry's id."""
+    async def settle(self, entry: JournalEntry, charge: Charge | None = None,
+                     release: str | None = None) -> int:
+        """Apply `charge`, end `release`'s call in flight (a held call that is not a
+        stream), and append `entry` to the journal; the entry's id."""
+
+    @abstractmethod
+    async def release(self, account: str) -> None:
+        """A held call ended later than its settle (a stream closed)."""
 
     @abstractmethod
     async def update(self, entry_id: int, **facts: Any) -> None:
@@ -166,6 +182,15 @@ class Store(ABC):
 
     @abstractmethod
     async def debit(self, account: str, amount: float) -> Balance: ...
+
+    @abstractmethod
+    async def account(self, account: str, now: float) -> AccountState:
+        """The account's money, tier, limits and usage windows at `now`."""
+
+    @abstractmethod
+    async def set_account(self, account: str, cash: float = KEEP, voucher: float = KEEP,
+                          tier: int | None = KEEP) -> AccountState:
+        """Set any of an account's cash, voucher and tier (None: no limits)."""
 
     # -- rules ---------------------------------------------------------------------------
     @abstractmethod

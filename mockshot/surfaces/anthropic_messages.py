@@ -36,7 +36,9 @@ from ..errors import APIError, invalid_request
 from ..http import json_response
 from ..incoming import Incoming
 from ..mock import Mock
+from ..road import scripted_step
 from ..spec import Validator, spec_dir
+from ..steering import check_fault_fits
 from .anthropic_format import MESSAGE_STOP, error_body, error_event, message_body, stream_events
 from .chat import build_call, prompt_tokens_of
 from .replies import Turn, take_turn
@@ -236,11 +238,14 @@ async def count_tokens(mock: Mock, incoming: Incoming) -> Response:
         raise invalid_request("messages must not be empty")
     check_messages(messages, reasoning_required=False)
     check_media(messages, model, incoming.account, mock.file_lookup)
-    return json_response({"input_tokens": prompt_tokens_of(mock, model, messages, tools, None)[2]})
+    total = prompt_tokens_of(mock, model, messages, tools, None)[2]
+    await scripted_step(mock, incoming)  # rules and faults once the request is valid
+    return json_response({"input_tokens": total})
 
 
 async def create_message(mock: Mock, incoming: Incoming) -> Response:
     call = parse_message(mock, incoming, incoming.body)
+    check_fault_fits(incoming.fault, call.stream)
     turn = await take_turn(mock, incoming, call)
     if call.stream:
         return stream_reply(mock, incoming, call, turn)

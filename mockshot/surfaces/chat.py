@@ -4,7 +4,7 @@ A surface (OpenAI-compatible `/v1/chat/completions`, Anthropic-compatible
 `/anthropic/v1/messages`) checks its own request format, converts messages and tools to
 the OpenAI shape the engine speaks, and calls `build_call`: prompt tokens, the context
 window, auto-routing and the prompt-cache keys are worked out here, once. The turn is
-taken in `replies.py` and streamed by `streams.py`; what a served call costs is `cost`.
+taken in `replies.py` and streamed by `streams.py`.
 """
 
 from __future__ import annotations
@@ -14,15 +14,15 @@ import hashlib
 import orjson
 
 from ..engine.catalog import ModelSpec
-from ..engine.completion import ChatCall, Completion
+from ..engine.completion import ChatCall
 from ..engine.media import check_media
 from ..engine.tokens import REPLY_PRIMER
-from ..errors import invalid_request
+from ..errors import APIError, invalid_request
 from ..incoming import Incoming
 from ..mock import Mock
 from ..scenarios.rules import Probe
 
-__all__ = ["build_call", "chat_probe", "cost", "fingerprint", "prompt_tokens_of"]
+__all__ = ["build_call", "chat_probe", "fingerprint", "prompt_tokens_of"]
 
 
 def _budget(model: ModelSpec, prompt_tokens: int, explicit: int | None) -> int:
@@ -34,9 +34,13 @@ def _budget(model: ModelSpec, prompt_tokens: int, explicit: int | None) -> int:
 def _check_window(model: ModelSpec, prompt_tokens: int, explicit: int | None) -> None:
     needed = prompt_tokens + (explicit or 0)
     if needed > model.context_length or prompt_tokens >= model.context_length:
-        raise invalid_request(f"Your request exceeded model token limit: {model.context_length}",
-                              pointer="/messages", rule="context_length",
-                              expected=model.context_length)
+        raise window_exceeded(model)
+
+
+def window_exceeded(model: ModelSpec) -> APIError:
+    return invalid_request(f"Your request exceeded model token limit: {model.context_length}",
+                           pointer="/messages", rule="context_length",
+                           expected=model.context_length)
 
 
 def _prefix_digests(model: ModelSpec, tools: list, messages: list[dict]) -> tuple[bytes, ...]:
@@ -61,11 +65,17 @@ def _running_totals(costs: list[int], tool_tokens: int) -> list[int]:
 def prompt_tokens_of(mock: Mock, model: ModelSpec, messages: list[dict], tools: list[dict],
                      thinking: object) -> tuple[list[int], int, int]:
     """Each message's tokens, the tools' tokens and the prompt total: the one count behind
-    usage, the estimate endpoints and the context window."""
+    usage, the estimate endpoints and the context window. Counting stops once the model's
+    window is passed, and such a prompt is refused as the service refuses it (a 30 MB
+    message took 8 s to count before its 400)."""
     keep = isinstance(thinking, dict) and thinking.get("keep") == "all"
-    cost = mock.prompt_cost(model)
-    costs, tool_tokens = cost.per_message(messages, keep), cost.tools(tools)
-    return costs, tool_tokens, REPLY_PRIMER + sum(costs) + tool_tokens
+    cost, most = mock.prompt_cost(model), model.context_length
+    costs = cost.per_message(messages, keep, most)
+    tool_tokens = cost.tools(tools, max(most - REPLY_PRIMER - sum(costs), 0))
+    total = REPLY_PRIMER + sum(costs) + tool_tokens
+    if total > most:
+        raise window_exceeded(model)
+    return costs, tool_tokens, total
 
 
 def build_call(
@@ -109,26 +119,12 @@ def fingerprint(call: ChatCall) -> bytes:
                            digest_size=16).digest()
 
 
-def cost(call: ChatCall, completion: Completion) -> float:
-    """What a served call costs, USD: its tokens at the (routed) model's list prices, the
-    cached part of the prompt at the cache-hit price where the model has one."""
-    price = (call.billed_model or call.model).price
-    usage = completion.usage
-    hit = price.get("input_cache_hit")
-    cached = usage.cached_tokens if hit is not None else 0
-    return (
-        (usage.prompt_tokens - cached) * (price.get("input") or 0.0)
-        + cached * (hit or 0.0)
-        + usage.completion_tokens * (price.get("output") or 0.0)
-    ) / 1_000_000
-
-
 def chat_probe(incoming: Incoming, call: ChatCall) -> Probe:
     return Probe(
         operation="chat",
         route=incoming.operation,
         surface=incoming.surface,
-        api_key=incoming.account,
+        api_key=incoming.key,
         headers=incoming.headers,
         model=call.model.id,
         messages=call.messages,

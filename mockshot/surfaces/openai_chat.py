@@ -16,6 +16,7 @@ from ..errors import invalid_request
 from ..http import json_response
 from ..incoming import Incoming
 from ..mock import Mock
+from ..steering import check_fault_fits
 from .chat import build_call
 from .openai_format import completion_body, error_frame, stream_frames
 from .replies import Turn, take_turn
@@ -93,6 +94,7 @@ def stream_reply(mock: Mock, incoming: Incoming, call: ChatCall, turn: Turn) -> 
 
 async def create_chat_completion(mock: Mock, incoming: Incoming) -> Response:
     call = parse_chat(mock, incoming, incoming.body)
+    check_fault_fits(incoming.fault, call.stream)
     turn = await take_turn(mock, incoming, call)
     if call.stream:
         return stream_reply(mock, incoming, call, turn)

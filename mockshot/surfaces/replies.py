@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from random import Random
 from typing import Protocol
 
+from ..billing.prices import cost
+from ..billing.refusals import limit_error
 from ..engine.completion import ChatCall, Completion, Script, check_satisfiable, complete
 from ..engine.seeding import derive_rng, replay_seed
 from ..errors import APIError, account_label, scripted
@@ -30,8 +32,8 @@ from ..scenarios.book import Decision, fault_of
 from ..scenarios.faults import Fault
 from ..scenarios.firing import fire_fault, scripted_error
 from ..scenarios.rules import Probe, Reply, last_user, render
-from ..state.store import QUOTA, UNMATCHED, Begin, Begun, Charge
-from .chat import chat_probe, cost, fingerprint
+from ..state.store import LIMITED, QUOTA, UNMATCHED, Begin, Begun, Charge
+from .chat import chat_probe, fingerprint
 
 __all__ = ["GeneratedReplies", "ReplyProvider", "ScriptedReplies", "Turn", "take_turn"]
 
@@ -117,11 +119,16 @@ async def take_turn(mock: Mock, incoming: Incoming, call: ChatCall,
     check_satisfiable(call)
     probe, base = chat_probe(incoming, call), fingerprint(call)
     begin = Begin("chat", incoming.account, 0, strict=True, require_balance=True,
-                  fingerprint=None if incoming.pinned else b"chat" + base,
+                  limited=True, tokens=call.prompt_tokens + call.max_tokens,
+                  now=mock.clock.now(), fingerprint=None if incoming.pinned else b"chat" + base,
                   prefixes=call.prefixes)
     begun, decision = await mock.scenarios.begin(begin, probe, incoming.scenario)
     if begun.refused == QUOTA:
         raise scripted("exceeded_current_quota_error", account=account_label(incoming.account))
+    if begun.refused == LIMITED:
+        raise limit_error(begun.limit, incoming.account, incoming.key,
+                          getattr(mock.clock, "speed", 1.0))
+    incoming.held = begun.held
     if begun.refused == UNMATCHED:
         incoming.entry.unmatched = True
         raise await unmatched(mock, probe, incoming.scenario)

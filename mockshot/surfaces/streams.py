@@ -68,5 +68,7 @@ def paced_stream(mock: Mock, incoming: Incoming, frames: list[bytes],
 
     async def on_close(disconnected: bool) -> None:
         await store.update(incoming.journal_id, chunks_sent=sent, disconnected=disconnected)
+        if incoming.held:  # an open stream counted toward concurrency until now
+            await store.release(incoming.account)
 
     return EventStream(paced(), on_close)

@@ -1,8 +1,8 @@
 """`@pytest.mark.mockshot(...)`: the settings vocabulary, merged closest-wins.
 
-A marker takes any `Settings` field (seed, strict, scenario, initial_balance, ... and
-every setting added later, such as tier) plus the plugin's own options
-(`assert_all_used`). Markers on the test win over its class's, which win over its
+A marker takes any `Settings` field (seed, strict, scenario, balance, tier, variants, ...,
+and every setting added later: the vocabulary is Settings', not a copy) plus the plugin's
+own options (`assert_all_used`). Markers on the test win over its class's, which win over its
 module's; the command line's `--mockshot-seed` is the default a marker's seed overrides.
 Scenario paths are read relative to the test's file when they exist there.
 """
@@ -14,12 +14,11 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from ..settings import Settings, SettingsError
+from ..settings import CONFIG_ONLY, Settings, SettingsError
 
 __all__ = ["FIXTURE_DEFAULTS", "MarkerError", "Options", "options_from"]
 
 PLUGIN_OPTIONS = ("assert_all_used",)
-ALIASES = {"balance": "initial_balance", "voucher": "initial_voucher"}
 FIXTURE_DEFAULTS = {"clock": "virtual", "log_level": "warning"}
 
 
@@ -42,12 +41,6 @@ def merged(markers: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def _names(values: dict[str, Any]) -> dict[str, Any]:
-    known = {f.name for f in fields(Settings)}
-    return {ALIASES[name] if name in ALIASES and name not in known else name: value
-            for name, value in values.items()}
-
-
 def _scenarios(value: Any, here: Path | None) -> tuple[str, ...]:
     paths = (value,) if isinstance(value, str | Path) else tuple(value)
     found = []
@@ -61,7 +54,7 @@ def options_from(markers: Iterable[Mapping[str, Any]], seed: int | None = None,
                  here: Path | None = None, base: Mapping[str, Any] | None = None) -> Options:
     """The fixture's settings and options for one test. Raises MarkerError naming what
     the marker may say."""
-    values = _names(merged(markers))
+    values = merged(markers)
     plugin = {name: values.pop(name) for name in PLUGIN_OPTIONS if name in values}
     start = {**FIXTURE_DEFAULTS, **(base or {})}
     if seed is not None:
@@ -71,7 +64,8 @@ def options_from(markers: Iterable[Mapping[str, Any]], seed: int | None = None,
     try:
         settings = Settings().updated({**start, **values})
     except SettingsError as exc:
-        allowed = ", ".join(sorted({f.name for f in fields(Settings)} | set(PLUGIN_OPTIONS)))
+        allowed = ", ".join(sorted({f.name for f in fields(Settings)} - set(CONFIG_ONLY)
+                                    | set(PLUGIN_OPTIONS)))
         raise MarkerError(f"@pytest.mark.mockshot: {exc}; the marker takes: {allowed}") \
             from None
     return Options(settings, bool(plugin.get("assert_all_used", True)))

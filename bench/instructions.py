@@ -1,0 +1,66 @@
+"""(g) instructions: CPU instructions per in-app request, counted by valgrind's callgrind.
+
+Wall-clock figures move with whatever else the machine runs; instruction counts do not
+(the same binary, inputs and environment give the same count), so this is the figure to
+compare two versions of the request road with. Each count is (a run of N requests) minus
+(a run of none), divided by N, so start-up and imports cancel out.
+
+    .venv/bin/python bench/bench.py --only instructions
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+from common import HERE, Row, section
+
+RUNNER = r"""
+import asyncio, sys
+sys.path.insert(0, {bench!r})
+from inapp import REQUESTS, _once, app_for
+
+app = app_for(sys.argv[1])
+method, path, body = REQUESTS[sys.argv[1]]
+
+async def run(count):
+    for _ in range(count):
+        await _once(app, method, path, body)
+
+asyncio.run(run(int(sys.argv[2])))
+"""
+COLLECTED = re.compile(r"Collected : (\d+)")
+
+
+def count(script: str, kind: str, requests: int) -> int:
+    """Instructions the whole process ran for `requests` requests of `kind`."""
+    with tempfile.NamedTemporaryFile(suffix=".out") as out:
+        done = subprocess.run(
+            ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out.name}",
+             sys.executable, "-c", script, kind, str(requests)],
+            capture_output=True, text=True, check=True)
+    found = COLLECTED.search(done.stderr)
+    if found is None:
+        raise SystemExit(f"callgrind printed no count:\n{done.stderr[-2000:]}")
+    return int(found.group(1))
+
+
+def bench_instructions(args: argparse.Namespace) -> list[Row]:
+    """(g): instructions per request, for the request road's own cost."""
+    section("(g) instructions per in-app request (callgrind)")
+    if shutil.which("valgrind") is None:
+        print("valgrind is not installed (Debian: apt-get install valgrind); skipped.")
+        return []
+    script = RUNNER.format(bench=str(HERE))
+    requests = 1000
+    rows = []
+    for kind in ("chat", "chat-limits", "models"):
+        per = (count(script, kind, requests) - count(script, kind, 0)) / requests
+        print(f"- {kind}: {per:,.0f} instructions per request ({requests} requests)")
+        rows.append(Row(f"in-app {kind}, instructions/request", f"{per:,.0f}", "—", "—",
+                        "—", "—"))
+    return rows
