@@ -23,14 +23,17 @@ what mockshot's own request road adds:
       growth (goal < 30 MB), in-process and served by `mockshot serve`.
   (h) batch: a 10,000-line batch answered in-app, lines per second as a ratio to in-app
       chat calls per second in the same run (goal >= 0.5).
+  (i) fixtures: `Mock(...)` construction, the `mockshot` fixture's set-up + teardown and a
+      served fixture's per-test reset (µs, median of 1,000), and a 1,000-test pytest suite
+      of one chat each against the same suite on the bare app (goal at most 1.5 times).
 
     .venv/bin/python bench/bench.py [--calls N] [--duration S] [--concurrency C]
         [--paced N] [--paced-concurrency C] [--profile]
         [--only {inapp,instructions,inprocess,served,coldstart,streaming,pacing,extraction,
-                 upload,batch}]
+                 upload,batch,fixtures}]
 
 Each section lives in its own module here (inprocess, served, coldstart, streamed, pacing,
-extraction, upload, batch; shared parts in common, loadgen, chunked). This is a benchmark,
+extraction, upload, batch, per_test; shared parts in common, loadgen, chunked). This is a benchmark,
 not a test: it prints a Markdown report and exits 0 whether or not a target is met (non-zero only
 if a request fails or a server does not come up).
 """
@@ -52,6 +55,7 @@ from inapp import bench_inapp
 from inprocess import bench_inprocess, profile_inprocess
 from instructions import bench_instructions
 from pacing import bench_pacing
+from per_test import bench_fixtures
 from served import bench_served
 from streamed import bench_streaming
 from upload import bench_upload
@@ -59,7 +63,8 @@ from upload import bench_upload
 STEPS = {"inapp": bench_inapp, "inprocess": bench_inprocess, "served": bench_served,
          "coldstart": bench_coldstart,
          "streaming": bench_streaming, "pacing": bench_pacing, "extraction": bench_extraction,
-         "upload": bench_upload, "batch": bench_batch, "instructions": bench_instructions}
+         "upload": bench_upload, "batch": bench_batch, "instructions": bench_instructions,
+         "fixtures": bench_fixtures}
 PINNED = ("served", "streaming", "pacing", "upload")  # the steps that need both cores
 
 

@@ -1,4 +1,4 @@
-"""`mockshot serve | check`: the command line is a mirror of `Settings`.
+"""`mockshot serve | check | report`: the command line is a mirror of `Settings`.
 
 Every setting is a flag here (generated from the Settings fields, so none can be
 forgotten), a `MOCKSHOT_*` variable and a config-file key of the same name. A bad setting
@@ -16,7 +16,7 @@ from .settings import ALIASES, CHOICES, CONFIG_ONLY, HELP, Settings, SettingsErr
 
 __all__ = ["main"]
 
-REPEATABLE = ("api_key", "scenario")
+REPEATABLE = ("api_key", "scenario", "variants")
 
 
 def _add_setting(parser: argparse.ArgumentParser, name: str, default: object) -> None:
@@ -47,6 +47,11 @@ def _parser() -> argparse.ArgumentParser:
                            default=None, help=f"older name of --{name.replace('_', '-')}")
     check = commands.add_parser("check", help="check scenario files and report every mistake")
     check.add_argument("files", nargs="+", help="scenario files (YAML or JSON)")
+    from .contract import command
+
+    report = commands.add_parser("report", help="what a client exercised: the coverage "
+                                                "report of a live mock or a saved journal")
+    command.add_arguments(report)
     return parser
 
 
@@ -105,4 +110,8 @@ def main(argv: list[str] | None = None) -> int:
     command = args.pop("command")
     if command == "check":
         return _check(args["files"])
+    if command == "report":
+        from .contract.command import run
+
+        return run(args)
     return _serve(args)

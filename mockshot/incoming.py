@@ -39,6 +39,7 @@ class Incoming:
     scenario: str | None = None  # X-Mockshot-Scenario: only this scenario's rules
     fault: Fault | None = None  # X-Mockshot-Fault: this call's fault
     pacing: dict | None = None  # X-Mockshot-Pacing, parsed
+    variants: tuple[str, ...] | None = None  # X-Mockshot-Variant, checked
     active_fault: Fault | None = None  # the fault that fired, for the renderer
     charge: Charge | None = None  # what settling the call debits and remembers
     held: bool = False  # in flight for its tier's concurrency until settled or released

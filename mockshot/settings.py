@@ -16,6 +16,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from .conformance import check_variants
+
 __all__ = ["HELP", "Settings", "SettingsError", "fits_seed"]
 
 ENV_PREFIX = "MOCKSHOT_"
@@ -53,6 +55,8 @@ class Settings:
     batch_in_progress_seconds: float = 2.0
     batch_finalizing_seconds: float = 1.0
     batch_cancelling_seconds: float = 1.0
+    variants: tuple[str, ...] = ()  # conformance variations of streams (conformance.py)
+    max_partitions: int = 256  # X-Mockshot-Test partitions kept (least recently used go)
     models: tuple[dict, ...] = field(default=(), compare=False)  # config file only
     accounts: tuple[dict, ...] = field(default=(), compare=False)  # config file only
     tiers: tuple[dict, ...] = field(default=(), compare=False)  # config file only
@@ -121,6 +125,9 @@ HELP = {
                                  "evenly through them (default 2)",
     "batch_finalizing_seconds": "seconds a batch is finalizing (default 1)",
     "batch_cancelling_seconds": "seconds a cancelled batch is cancelling (default 1)",
+    "variants": "conformance variation of OpenAI streams to serve (repeatable; 'all' draws "
+                "them per call, seeded); see mockshot/conformance.py",
+    "max_partitions": "X-Mockshot-Test partitions kept at once (least recently used go)",
 }
 
 
@@ -132,7 +139,7 @@ def _coerce(name: str, default: Any, value: Any) -> Any:
     try:
         if name == "tier":
             return None if value in (None, "", "none") else _whole(value)
-        if name in ("api_key", "scenario"):
+        if name in ("api_key", "scenario", "variants"):
             items = value.split(",") if isinstance(value, str) else value
             return tuple(str(item).strip() for item in items if str(item).strip())
         if name in CONFIG_ONLY:
@@ -160,11 +167,13 @@ SEED_RANGE = (-(2**63), 2**63 - 1)
 def _check_range(name: str, value: Any) -> None:
     if name in CHOICES and str(value).lower() not in CHOICES[name]:
         raise SettingsError(f"setting {name}: {value!r} is not one of {', '.join(CHOICES[name])}")
+    if name == "variants" and (problem := check_variants(value)):
+        raise SettingsError(f"setting variants: {problem}")
     if name == "port" and not 0 <= value <= 65535:
         raise SettingsError(f"setting port: {value} is outside 0-65535")
     if name == "seed" and not fits_seed(value):
         raise SettingsError("setting seed: must fit in a signed 64-bit integer")
-    if name in ("journal_size", "max_body_bytes") and value < 1:
+    if name in ("journal_size", "max_body_bytes", "max_partitions") and value < 1:
         raise SettingsError(f"setting {name}: must be at least 1")
     if name.startswith("batch_") and not (math.isfinite(value) and value >= 0):
         raise SettingsError(f"setting {name}: must be a number of seconds, 0 or more")

@@ -38,7 +38,9 @@ def _check_window(model: ModelSpec, prompt_tokens: int, explicit: int | None) ->
 
 
 def window_exceeded(model: ModelSpec) -> APIError:
-    return invalid_request(f"Your request exceeded model token limit: {model.context_length}")
+    return invalid_request(f"Your request exceeded model token limit: {model.context_length}",
+                           pointer="/messages", rule="context_length",
+                           expected=model.context_length)
 
 
 def _prefix_digests(model: ModelSpec, tools: list, messages: list[dict]) -> tuple[bytes, ...]:

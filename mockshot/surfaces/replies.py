@@ -142,8 +142,25 @@ async def take_turn(mock: Mock, incoming: Incoming, call: ChatCall,
     for provider in providers:
         turn = await provider.answer(context)
         if turn is not None:
+            incoming.entry.served = served_tags(turn.completion, call.stream)
             return turn
     raise RuntimeError("no reply provider answered the call")
+
+
+def served_tags(completion: Completion, stream: bool) -> tuple[str, ...]:
+    """What kind of reply the client was served, for the coverage report."""
+    tags = {"stream" if stream else "json"}
+    for choice in completion.choices:
+        tags.add(f"finish:{choice.finish_reason}")
+        if choice.tool_calls:
+            tags.add("parallel_tool_calls" if len(choice.tool_calls) > 1 else "tool_calls")
+        if choice.reasoning is not None:
+            tags.add("reasoning")
+    if len(completion.choices) > 1:
+        tags.add("n>1")
+    if completion.usage.cached_tokens:
+        tags.add("cached_tokens")
+    return tuple(sorted(tags))
 
 
 async def unmatched(mock: Mock, probe: Probe, scenario: str | None) -> APIError:
