@@ -137,3 +137,72 @@ def test_an_unusable_state_directory_is_reported(tmp_path):
                            "--state-dir", str(blocker / "state")], capture_output=True,
                           text=True, timeout=30)
     assert done.returncode == 2 and "cannot hold the state" in done.stderr
+
+
+BATCH_LINES = b"".join(
+    b'{"custom_id": "r%d", "method": "POST", "url": "/v1/chat/completions", "body": '
+    b'{"model": "kimi-k2.6", "messages": [{"role": "user", "content": "hi"}]}}\n' % i
+    for i in range(3))
+
+
+def test_a_server_killed_mid_uploads_and_batches_keeps_every_acknowledged_one(tmp_path):
+    """Uploads and batch creations race a SIGKILL: after a restart every acknowledged file
+    is there with its exact bytes and every acknowledged batch is listed; nothing half
+    written is visible, and no partial upload is left on disk."""
+    process, url = serve(tmp_path)
+    client = openai.OpenAI(api_key=KEY, base_url=f"{url}/v1", max_retries=0, timeout=5)
+    files: dict[str, bytes] = {}
+    batches: list[str] = []
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def upload(worker: int) -> None:
+        count = 0
+        while not stop.is_set():
+            count += 1
+            data = (f"worker {worker} file {count}\n" * (50 * count)).encode()
+            try:
+                kept = client.files.create(file=(f"w{worker}-{count}.txt", data),
+                                           purpose="file-extract")
+                if worker % 2:
+                    source = client.files.create(file=("in.jsonl", BATCH_LINES),
+                                                 purpose="batch")
+                    batch = client.batches.create(input_file_id=source.id,
+                                                  endpoint="/v1/chat/completions",
+                                                  completion_window="24h")
+            except openai.APIConnectionError:
+                return
+            with lock:
+                files[kept.id] = data
+                if worker % 2:
+                    batches.append(batch.id)
+
+    threads = [threading.Thread(target=upload, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + 30
+    while len(files) < 40 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    stop.set()
+    for thread in threads:
+        thread.join()
+    assert len(files) >= 40 and batches
+
+    process, url = serve(tmp_path)
+    try:
+        again = openai.OpenAI(api_key=KEY, base_url=f"{url}/v1", max_retries=0)
+        listed = {f.id: f for f in again.files.list().data}
+        for file_id, data in files.items():
+            assert listed[file_id].bytes == len(data)
+            content = again.files.content(file_id).json()["content"]
+            assert content == data.decode()
+        for extra in set(listed) - set(files):  # recorded but not yet acknowledged: whole
+            assert again.files.retrieve(extra).status == "ready"
+        known = {b.id for b in again.batches.list(limit=100).data}
+        assert set(batches) <= known
+    finally:
+        process.terminate()
+        process.wait()
+    assert list((tmp_path / "files" / "tmp").iterdir()) == []

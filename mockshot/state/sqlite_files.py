@@ -99,6 +99,8 @@ class FilesInSQLite(RecordStore):
         for entry in self.blobs.root.iterdir():
             if entry.is_file() and entry.name not in kept:
                 entry.unlink(missing_ok=True)
+        for partial in (self.blobs.root / "tmp").iterdir():  # uploads cut off by the kill
+            partial.unlink(missing_ok=True)
 
     def _forget_records(self, db: Db) -> None:
         db.execute("DELETE FROM files")
