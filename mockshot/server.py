@@ -61,6 +61,12 @@ def _stop_on_sigterm(signum: int, frame: object) -> None:
 
 def serve(settings: Settings, announce: Callable[[str], None] = print) -> None:
     """Run until SIGINT/SIGTERM. `announce` receives the base URL once the socket is bound."""
+    if settings.workers > 1:
+        from .workers import serve_workers
+
+        sock = bind(settings.host, settings.port)
+        serve_workers(settings, sock, announce, base_url(sock))
+        return
     mock = Mock(settings)
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     sock = bind(settings.host, settings.port)
