@@ -15,7 +15,7 @@ from collections.abc import Callable
 import uvicorn
 
 from .app import create_app
-from .connections import guarded_protocol
+from .connections import server_config
 from .mock import Mock
 from .settings import Settings
 
@@ -33,19 +33,6 @@ def bind(host: str, port: int) -> socket.socket:
     sock.listen(2048)
     sock.set_inheritable(True)
     return sock
-
-
-def _config(app, settings: Settings, log_level: str | None = None) -> uvicorn.Config:
-    return uvicorn.Config(
-        app,
-        http=guarded_protocol(settings.request_timeout),  # slow clients cannot hold on
-        log_level=(log_level or settings.log_level).lower(),
-        access_log=False,  # mockshot writes its own access line (mockshot.access)
-        lifespan="off",
-        timeout_graceful_shutdown=2,
-        server_header=False,
-        date_header=True,
-    )
 
 
 def base_url(sock: socket.socket) -> str:
@@ -71,7 +58,7 @@ def serve(settings: Settings, announce: Callable[[str], None] = print) -> None:
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     sock = bind(settings.host, settings.port)
     announce(base_url(sock))
-    server = uvicorn.Server(_config(create_app(mock=mock), settings))
+    server = uvicorn.Server(server_config(create_app(mock=mock), settings))
     server.run(sockets=[sock])
 
 
@@ -83,7 +70,7 @@ class ServedMock:
         self.mock = mock or Mock(settings)
         self._sock = bind(settings.host, settings.port)
         self.url = base_url(self._sock)
-        config = _config(create_app(mock=self.mock), settings, "warning")
+        config = server_config(create_app(mock=self.mock), settings, "warning")
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._run, daemon=True, name="mockshot")
 

@@ -49,13 +49,13 @@ def _run_worker(values: dict[str, Any], sock: socket.socket) -> None:
     import uvicorn
 
     from .app import create_app
+    from .connections import server_config
     from .mock import Mock
-    from .server import _config
 
     settings = Settings().updated(values)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when workers stop
     mock = Mock(settings, recover=False)
-    uvicorn.Server(_config(create_app(mock=mock), settings)).run(sockets=[sock])
+    uvicorn.Server(server_config(create_app(mock=mock), settings)).run(sockets=[sock])
 
 
 def _start(context: Any, values: dict, sock: socket.socket) -> multiprocessing.Process:
