@@ -28,6 +28,7 @@ from ..contract.pages import markdown, page
 from ..errors import APIError, clip, invalid_request
 from ..http import ClientGone, error_response, json_response, read_body, read_json
 from ..mock import Mock
+from ..published import published_document
 from ..road import partition_of, request_headers
 from ..router import Route
 from ..scenarios.checks import Problem, ScenarioError
@@ -377,8 +378,18 @@ async def drop_test(call: Call) -> Response:
 
 # ---- routes --------------------------------------------------------------------------
 
+async def openapi_document(call: Call) -> Response:
+    """The effective spec with its streams described (`?version=3.2` for `itemSchema`)."""
+    version = call.query.get("version", "3.1")
+    try:
+        return json_response(published_document(version))
+    except ValueError as exc:
+        raise invalid_request(str(exc)) from None
+
+
 ROUTES: tuple[tuple[str, str, AdminHandler], ...] = (
     ("GET", "/health", health),
+    ("GET", "/openapi.json", openapi_document),
     ("POST", "/reset", reset),
     ("GET", "/rules", list_rules),
     ("POST", "/rules", add_rules),
@@ -396,7 +407,7 @@ ROUTES: tuple[tuple[str, str, AdminHandler], ...] = (
     ("GET", "/tests", list_tests),
     ("DELETE", "/tests/{test_id:path}", drop_test),
 )
-OPEN = frozenset({"/health"})  # readiness probes need no token
+OPEN = frozenset({"/health", "/openapi.json"})  # probes and tools need no token
 
 
 def endpoint(mock: Mock, handler: AdminHandler, guarded: bool) -> Callable:
