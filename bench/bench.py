@@ -30,7 +30,7 @@ what mockshot's own request road adds:
     .venv/bin/python bench/bench.py [--calls N] [--duration S] [--concurrency C]
         [--paced N] [--paced-concurrency C] [--profile]
         [--only {inapp,instructions,inprocess,served,coldstart,streaming,pacing,extraction,
-                 upload,batch,fixtures}]
+                 upload,batch,fixtures,soak}]
 
 Each section lives in its own module here (inprocess, served, coldstart, streamed, pacing,
 extraction, upload, batch, per_test; shared parts in common, loadgen, chunked). This is a benchmark,
@@ -57,6 +57,7 @@ from instructions import bench_instructions
 from pacing import bench_pacing
 from per_test import bench_fixtures
 from served import bench_served
+from soak import bench_soak
 from streamed import bench_streaming
 from upload import bench_upload
 
@@ -64,7 +65,7 @@ STEPS = {"inapp": bench_inapp, "inprocess": bench_inprocess, "served": bench_ser
          "coldstart": bench_coldstart,
          "streaming": bench_streaming, "pacing": bench_pacing, "extraction": bench_extraction,
          "upload": bench_upload, "batch": bench_batch, "instructions": bench_instructions,
-         "fixtures": bench_fixtures}
+         "fixtures": bench_fixtures, "soak": bench_soak}
 PINNED = ("served", "streaming", "pacing", "upload")  # the steps that need both cores
 
 

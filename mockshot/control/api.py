@@ -15,8 +15,10 @@ import hmac
 import ipaddress
 import logging
 import math
+import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import parse_qs
 
 import orjson
@@ -168,6 +170,26 @@ def authorize(mock: Mock, headers: dict[str, str]) -> None:
 
 async def health(call: Call) -> Response:
     return json_response({"status": "ok"})
+
+
+async def stats(call: Call) -> Response:
+    """What the serving process holds now — open tasks (each open stream is some),
+    file descriptors, resident memory, journal entries: what a soak test watches for
+    leaks."""
+    return json_response({"tasks": len(asyncio.all_tasks()), **process_usage(),
+                          "journal_entries": len(await call.mock.store.journal())})
+
+
+def process_usage() -> dict[str, int | None]:
+    """Open file descriptors and resident memory (KiB) of this process, from /proc when
+    there is one (None elsewhere)."""
+    proc = Path("/proc/self")
+    if not proc.exists():
+        return {"fds": None, "rss_kib": None}
+    status = (proc / "status").read_text()
+    rss = next((int(line.split()[1]) for line in status.splitlines()
+                if line.startswith("VmRSS:")), None)
+    return {"fds": len(os.listdir(proc / "fd")), "rss_kib": rss}
 
 
 async def reset(call: Call) -> Response:
@@ -390,6 +412,7 @@ async def openapi_document(call: Call) -> Response:
 ROUTES: tuple[tuple[str, str, AdminHandler], ...] = (
     ("GET", "/health", health),
     ("GET", "/openapi.json", openapi_document),
+    ("GET", "/stats", stats),
     ("POST", "/reset", reset),
     ("GET", "/rules", list_rules),
     ("POST", "/rules", add_rules),
