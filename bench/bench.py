@@ -51,6 +51,7 @@ from batch import bench_batch
 from coldstart import bench_coldstart
 from common import CLIENT_CORE, SERVER_CORE, TERMINATED, Row, section
 from extraction import bench_extraction
+from gate import gate
 from inapp import bench_inapp
 from inprocess import bench_inprocess, profile_inprocess
 from instructions import bench_instructions
@@ -110,6 +111,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--paced-concurrency", type=int, default=8,
                         help="paced streams at once in the concurrent runs (default 8)")
     parser.add_argument("--only", choices=list(STEPS))
+    parser.add_argument("--gate", action="store_true",
+                        help="instead: the CI performance gate (bench/gate.py)")
     parser.add_argument("--profile", action="store_true",
                         help="instead: cProfile --calls in-process mockshot calls, top 15")
     return parser.parse_args(argv)
@@ -137,6 +140,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.profile:
         profile_inprocess(args)
         return 0
+    if args.gate:
+        check_cores()
+        return gate(args, STEPS)
     if args.only is None or args.only in PINNED:
         check_cores()
     rows = [row for name, step in STEPS.items() if args.only in (None, name)
