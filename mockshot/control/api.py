@@ -31,13 +31,14 @@ from ..errors import APIError, clip, invalid_request
 from ..http import ClientGone, error_response, json_response, read_body, read_json
 from ..mock import Mock
 from ..published import published_document
-from ..road import partition_of, request_headers
+from ..road import partition_of, request_headers, store_unavailable
 from ..router import Route
 from ..scenarios.checks import Problem, ScenarioError
 from ..scenarios.documents import parse_yaml
 from ..scenarios.rules import Rule
 from ..state.accounts import AccountState
 from ..state.clock import LATEST_TIME
+from ..state.failures import StoreError
 from ..state.store import KEEP, Balance
 from .journal_view import entry_view, journal_page
 
@@ -448,6 +449,8 @@ def endpoint(mock: Mock, handler: AdminHandler, guarded: bool) -> Callable:
             response = error_response(error)
         except ClientGone:
             return
+        except StoreError as exc:
+            response = error_response(store_unavailable(exc))
         except Exception as exc:  # a mockshot bug, never the client's fault
             log.exception("unhandled error in the control API")
             response = error_response(APIError(
