@@ -101,6 +101,7 @@ class GuardedProtocol(HttpToolsProtocol):
                 cycle.keep_alive = False  # the body is not read: say the connection ends
             await respond(message)
 
+        send.__self__ = cycle  # as on the bound method: the `reset` fault finds the transport
         cycle.send = send  # looked up when the app is called, after this returns
 
     def on_message_complete(self) -> None:
