@@ -19,7 +19,7 @@ from .errors import (
     model_not_found,
 )
 from .scenarios.book import ScenarioBook
-from .scenarios.files import read_scenario_file
+from .scenarios.files import read_scenario_file, scenario_paths
 from .scenarios.rules import Rule
 from .scenarios.scripting import RuleBuilder
 from .settings import Settings
@@ -52,7 +52,8 @@ class Mock:
         self.file_lookup = None  # (account, file_id) → None or raises; set by the files API
         self.scenarios = ScenarioBook(self.store, settings.strict)
         self._rules_made = 0
-        for path in settings.scenario:
+        self.providers: Any = None  # the chat reply chain (a `Chain`); None: the default one
+        for path in scenario_paths(settings.scenario):
             self.scenarios.load_sync(read_scenario_file(path), f"{path}: ")
 
     def on(self, scenario: str = "default", name: str | None = None,

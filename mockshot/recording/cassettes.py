@@ -1,0 +1,140 @@
+"""Cassettes: recording files, one per session or per test, each an ordinary scenario.
+
+A cassette is a scenario document (`scenario: <its name>`) whose rules are recorded
+exchanges. Calls with the same match (the same conversation, surface, model and framing)
+are one rule with their replies in order, the scenario's own "first unused, then the last
+one again": a 429 and the retry that succeeded replay as a 429 and then a success. The
+file is rewritten whole after every exchange (to a temporary name, then renamed), so an
+interrupted session leaves every exchange it finished and never half a file.
+
+Per-test cassettes are named from the test's node id (`cassette_path`), so a suite's
+recordings sit beside its tests, and `serve --scenario DIR` replays them all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import orjson
+import yaml
+
+from ..scenarios.files import read_scenario_file
+from .exchange import Options
+
+__all__ = ["Cassette", "cassette_path", "safe_name"]
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._\-\[\]]+")
+MOST_NAME = 100  # characters of a file name taken from a node id (then a hash)
+
+
+class _Flow(dict):
+    """A mapping written on one line (frames, headers, hashes)."""
+
+
+class _Dumper(yaml.SafeDumper):
+    def ignore_aliases(self, data: Any) -> bool:  # repeated values are written out again
+        return True
+
+
+_Dumper.add_representer(_Flow, lambda dumper, value: dumper.represent_mapping(
+    "tag:yaml.org,2002:map", value, flow_style=True))
+
+
+def _flowing(reply: dict) -> dict:
+    recorded = dict(reply["recorded"])
+    for key in ("headers", "hashes"):
+        if key in recorded:
+            recorded[key] = _Flow(recorded[key])
+    if "frames" in recorded:
+        recorded["frames"] = [_Flow(frame) for frame in recorded["frames"]]
+    return {**reply, "recorded": recorded}
+
+
+def _key(match: dict) -> bytes:
+    return orjson.dumps(match, option=orjson.OPT_SORT_KEYS)
+
+
+class Cassette:
+    """One recording file: its rules in the order first seen, each with its replies."""
+
+    def __init__(self, path: str | Path, options: Options | None = None,
+                 scenario: str | None = None) -> None:
+        self.path = Path(path)
+        self.options = options or Options()
+        self.scenario = scenario or safe_name(self.path.stem)
+        self.rules: list[dict] = []
+        self._by_match: dict[bytes, dict] = {}
+        self.recorded = 0  # exchanges added since this object was made
+
+    @classmethod
+    def read(cls, path: str | Path, options: Options | None = None) -> Cassette:
+        """The cassette at `path`, checked, to add more exchanges to."""
+        document = read_scenario_file(str(path))
+        cassette = cls(path, options, document.get("scenario"))
+        for rule in document["rules"]:
+            cassette.rules.append(rule)
+            cassette._by_match.setdefault(_key(rule.get("match") or {}), rule)
+        return cassette
+
+    def add(self, match: dict, reply: dict) -> None:
+        """One more exchange: a new rule, or the next reply of the rule with its match."""
+        self.recorded += 1
+        rule = self._by_match.get(_key(match))
+        if rule is None:
+            rule = {"name": f"{self.scenario}-{len(self.rules) + 1}", "match": match,
+                    "reply": reply}
+            self.rules.append(rule)
+            self._by_match[_key(match)] = rule
+            return
+        replies = rule["reply"] if isinstance(rule["reply"], list) else [rule["reply"]]
+        rule["reply"] = [*replies, reply]
+
+    def document(self) -> dict:
+        """The scenario document this cassette is."""
+        source = f" from {self.options.source}" if self.options.source else ""
+        return {"scenario": self.scenario,
+                "description": f"Recorded by mockshot{source}; "
+                               f"{self.options.redaction.describe()}.",
+                "rules": self.rules}
+
+    def text(self) -> str:
+        """The file's text: a header comment, then the document as YAML."""
+        document = self.document()
+        document["rules"] = [{**rule, "reply": [_flowing(r) for r in rule["reply"]]
+                              if isinstance(rule["reply"], list) else _flowing(rule["reply"])}
+                             for rule in document["rules"]]
+        body = yaml.dump(document, Dumper=_Dumper, sort_keys=False, allow_unicode=True,
+                         width=1 << 16, default_flow_style=False)
+        return ("# A mockshot recording: each rule is an exchange replayed byte for byte by\n"
+                "# `mockshot serve --scenario <this file or its directory>`.\n"
+                f"# {self.options.redaction.describe()}.\n{body}")
+
+    def save(self) -> None:
+        """Write the file whole: to a temporary name beside it, then renamed over it."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        temporary.write_text(self.text(), encoding="utf-8")
+        os.replace(temporary, self.path)
+
+
+def safe_name(text: str) -> str:
+    """A file-name-safe form of `text`: unsafe runs become `_`, a long one is cut and
+    told apart by a hash of the whole."""
+    safe = _UNSAFE.sub("_", text).strip("._") or "_"
+    if len(safe) <= MOST_NAME:
+        return safe
+    digest = hashlib.blake2b(text.encode(), digest_size=4).hexdigest()
+    return f"{safe[:MOST_NAME]}-{digest}"
+
+
+def cassette_path(root: str | Path, node_id: str) -> Path:
+    """The cassette of one test: `tests/test_app.py::TestChat::test_hi[x]` →
+    `root/tests/test_app/TestChat.test_hi[x].yaml` (every part made file-name safe)."""
+    module, _, name = node_id.partition("::")
+    parts = [safe_name(part) for part in Path(module).with_suffix("").parts
+             if part not in ("", ".", "..", "/")]
+    return Path(root).joinpath(*parts, safe_name(name.replace("::", ".") or "module") + ".yaml")
