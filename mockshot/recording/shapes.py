@@ -17,7 +17,8 @@ import orjson
 
 from ..scenarios.recorded import frame_form
 
-__all__ = ["StreamShape", "generalise", "id_format", "json_paths", "stream_shape"]
+__all__ = ["StreamShape", "event_kind", "generalise", "id_format", "json_paths",
+           "stream_shape"]
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 HEX = re.compile(r"[0-9a-f]{8,}")
@@ -66,10 +67,11 @@ def json_paths(value: Any, types: Paths | None = None, ids: Paths | None = None,
         name = value.get("name") or (function.get("name") if isinstance(function, dict)
                                      else None)
         for key, item in value.items():
+            path = f"{where}.{key}" if where else key
             if _is_id(key) and isinstance(item, str):
-                ids.setdefault(f"{where}.{key}", set()).add(
+                ids.setdefault(path, set()).add(
                     id_format(item, name if isinstance(name, str) else None))
-            json_paths(item, types, ids, f"{where}.{key}")
+            json_paths(item, types, ids, path)
     elif isinstance(value, list):
         for item in value:
             json_paths(item, types, ids, f"{where}[]")
@@ -144,15 +146,23 @@ def _event(raw: bytes) -> tuple[str | None, Any]:
         return None, None
 
 
+def event_kind(raw: bytes, surface: str) -> tuple[str, Any]:
+    """What one SSE event is (`role`, `content`, `finish`, `[DONE]`, `malformed` …, or
+    an Anthropic event type) and its JSON data."""
+    _, data = _event(raw)
+    if data == "[DONE]":
+        return "[DONE]", None
+    if not isinstance(data, dict):
+        return "malformed", None
+    return (_openai_kind(data) if surface == "openai" else _anthropic_kind(data)), data
+
+
 def stream_shape(events: list[bytes], surface: str) -> StreamShape:
     """The shape of a stream given as its SSE events, in `surface`'s framing."""
     shape = StreamShape()
     for raw in events:
-        _, data = _event(raw)
-        if data == "[DONE]" or not isinstance(data, dict):
-            kind = "[DONE]" if data == "[DONE]" else "malformed"
-        else:
-            kind = _openai_kind(data) if surface == "openai" else _anthropic_kind(data)
+        kind, data = event_kind(raw, surface)
+        if data is not None:
             shape.usage |= _openai_usage(data) if surface == "openai" else _anthropic_usage(data)
             types, ids = shape.kinds.setdefault(kind, ({}, {}))
             json_paths(data, types, ids)
