@@ -40,6 +40,17 @@ class _Dumper(yaml.SafeDumper):
         return True
 
 
+# Characters YAML reads back as something else unless escaped (line breaks of its own such
+# as NEL, control characters, a byte-order mark): such a text is written double-quoted.
+_ESCAPED = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff]")
+
+
+def _text(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+    style = '"' if _ESCAPED.search(value) else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _text)
 _Dumper.add_representer(_Flow, lambda dumper, value: dumper.represent_mapping(
     "tag:yaml.org,2002:map", value, flow_style=True))
 
