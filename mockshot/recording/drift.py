@@ -5,8 +5,9 @@ Each request goes to a fresh in-process mock (virtual clock, no pacing, state fo
 between exchanges). An exchange the upstream answered with an error, or with a stream
 that broke (an error event, a malformed frame, a cut), is compared with mockshot's own
 answer of that kind: when the plain call does not give it, the call is made again with
-the scripted error of the recorded type, or the stream fault placed after as many events
-as the recording had. So a capture of a 429 checks mockshot's 429, not its success.
+the fault mockshot answers such an error with (a 429 and its Retry-After), else the
+scripted error of the recorded type, or the stream fault placed after as many events as
+the recording had. So a capture of a 429 checks mockshot's 429, not its success.
 """
 
 from __future__ import annotations
@@ -151,15 +152,23 @@ def _error_type(data: Any, surface: str) -> str | None:
     return _moonshot_type(error.get("type"), surface) if isinstance(error, dict) else None
 
 
+FAULTS = {"rate_limit_reached_error": "rate_limit", "engine_overloaded_error": "overloaded"}
+
+
 def _scripted_error(surface: str, recorded: Answer) -> dict | None:
+    """The generator's own answer of the recorded error's kind: the fault mockshot sends
+    for a 429 it makes up (with its Retry-After), else a scripted error of that type."""
     data = orjson.loads(recorded.body) if _parses(recorded.body) else None
     kind = _error_type(data, surface)
     if kind is None:
         return None
-    error: dict[str, Any] = {"type": kind, "status": recorded.status}
     retry = recorded.headers.get("retry-after", "")
-    if retry.replace(".", "", 1).isdigit() and float(retry) <= 86400:
-        error["retry_after"] = float(retry)
+    wait = float(retry) if retry.replace(".", "", 1).isdigit() and float(retry) <= 86400 \
+        else None
+    if kind in FAULTS:
+        fault = FAULTS[kind] + (f":retry_after={wait:g}" if wait is not None else "")
+        return {"headers": {"x-mockshot-fault": fault}}
+    error: dict[str, Any] = {"type": kind, "status": recorded.status}
     return {"rules": [{"match": {"operation": f"chat.{surface}"}, "reply": {"error": error}}]}
 
 

@@ -20,9 +20,8 @@ from ..scenarios.recorded import frame_form
 __all__ = ["StreamShape", "event_kind", "generalise", "id_format", "json_paths",
            "stream_shape"]
 
-UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-HEX = re.compile(r"[0-9a-f]{8,}")
-ALNUM = re.compile(r"[A-Za-z0-9]{12,}")  # an id-like run when it holds a digit
+TOKEN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[A-Za-z0-9]+")
+HEX = frozenset("0123456789abcdef")
 DIGITS = re.compile(r"[0-9]+")
 Paths = dict[str, set[str]]
 
@@ -37,14 +36,21 @@ def json_type(value: Any) -> str:
     return {float: "number", str: "string", list: "array", dict: "object"}[type(value)]
 
 
+def _token(match: re.Match) -> str:
+    token = match.group()
+    if "-" in token:
+        return "<uuid>"
+    if len(token) >= 8 and set(token) <= HEX:
+        return f"<hex{len(token)}>"
+    if len(token) >= 12 and any(c.isdigit() for c in token):
+        return f"<alnum{len(token)}>"
+    return DIGITS.sub("<n>", token)
+
+
 def generalise(text: str) -> str:
     """`text` with its random and counted parts as placeholders (uuids, hex and
-    alphanumeric runs, numbers): what stays is its format."""
-    text = UUID.sub("<uuid>", text)
-    text = HEX.sub(lambda m: f"<hex{len(m.group())}>", text)
-    text = ALNUM.sub(lambda m: f"<alnum{len(m.group())}>" if any(
-        c.isdigit() for c in m.group()) else m.group(), text)
-    return DIGITS.sub("<n>", text)
+    alphanumeric runs with digits, numbers): what stays is its format."""
+    return TOKEN.sub(_token, text)
 
 
 def id_format(value: str, name: str | None = None) -> str:
