@@ -19,17 +19,22 @@ what mockshot's own request road adds:
   (f) extraction: ms per page of file-extract's text for the sample PDF and DOCX in
       fixtures/documents/ and for 100-page ones written the same way.
   (g) upload: a 100 MiB multipart upload, chunked without Content-Length, through the
-      files upload reader into a temporary file: MB/s and the reading process's peak RSS
-      growth (goal < 30 MB), in-process and served by uvicorn (bench/upload_app.py).
+      real `POST /v1/files` into the blob area: MB/s and the serving process's peak RSS
+      growth (goal < 30 MB), in-process and served by `mockshot serve`.
+  (h) batch: a 10,000-line batch answered in-app, lines per second as a ratio to in-app
+      chat calls per second in the same run (goal >= 0.5).
+  (i) fixtures: `Mock(...)` construction, the `mockshot` fixture's set-up + teardown and a
+      served fixture's per-test reset (µs, median of 1,000), and a 1,000-test pytest suite
+      of one chat each against the same suite on the bare app (goal at most 1.5 times).
 
     .venv/bin/python bench/bench.py [--calls N] [--duration S] [--concurrency C]
         [--paced N] [--paced-concurrency C] [--profile]
         [--only {inapp,instructions,inprocess,served,coldstart,streaming,pacing,extraction,
-                 upload}]
+                 upload,batch,fixtures}]
 
 Each section lives in its own module here (inprocess, served, coldstart, streamed, pacing,
-extraction, upload; shared parts in common, loadgen, chunked). This is a benchmark, not a
-test: it prints a Markdown report and exits 0 whether or not a target is met (non-zero only
+extraction, upload, batch, per_test; shared parts in common, loadgen, chunked). This is a benchmark,
+not a test: it prints a Markdown report and exits 0 whether or not a target is met (non-zero only
 if a request fails or a server does not come up).
 """
 
@@ -42,6 +47,7 @@ import signal
 import sys
 from typing import Any
 
+from batch import bench_batch
 from coldstart import bench_coldstart
 from common import CLIENT_CORE, SERVER_CORE, TERMINATED, Row, section
 from extraction import bench_extraction
@@ -49,6 +55,7 @@ from inapp import bench_inapp
 from inprocess import bench_inprocess, profile_inprocess
 from instructions import bench_instructions
 from pacing import bench_pacing
+from per_test import bench_fixtures
 from served import bench_served
 from streamed import bench_streaming
 from upload import bench_upload
@@ -56,7 +63,8 @@ from upload import bench_upload
 STEPS = {"inapp": bench_inapp, "inprocess": bench_inprocess, "served": bench_served,
          "coldstart": bench_coldstart,
          "streaming": bench_streaming, "pacing": bench_pacing, "extraction": bench_extraction,
-         "upload": bench_upload, "instructions": bench_instructions}
+         "upload": bench_upload, "batch": bench_batch, "instructions": bench_instructions,
+         "fixtures": bench_fixtures}
 PINNED = ("served", "streaming", "pacing", "upload")  # the steps that need both cores
 
 

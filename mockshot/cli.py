@@ -1,4 +1,4 @@
-"""`mockshot serve | record | check | diff`: the command line is a mirror of `Settings`.
+"""`mockshot serve | record | check | diff | report`: the command line mirrors `Settings`.
 
 Every setting is a flag here (generated from the Settings fields, so none can be
 forgotten), a `MOCKSHOT_*` variable and a config-file key of the same name. A bad setting
@@ -16,7 +16,8 @@ from .settings import ALIASES, CHOICES, CONFIG_ONLY, HELP, Settings, SettingsErr
 
 __all__ = ["main"]
 
-REPEATABLE = ("api_key", "scenario", "record_normalise", "redact_header", "redact_field")
+REPEATABLE = ("api_key", "scenario", "variants", "record_normalise", "redact_header",
+              "redact_field")
 RECORD_AS = {"record_upstream": "upstream", "record_out": "out"}  # `record`'s own names
 
 
@@ -61,6 +62,11 @@ def _parser() -> argparse.ArgumentParser:
                                             "and list where the shapes differ")
     diff.add_argument("paths", nargs="+", help="recordings: files or directories")
     diff.add_argument("--json", action="store_true", help="print the report as JSON")
+    from .contract import command
+
+    report = commands.add_parser("report", help="what a client exercised: the coverage "
+                                                "report of a live mock or a saved journal")
+    command.add_arguments(report)
     return parser
 
 
@@ -93,6 +99,7 @@ def _serve(args: dict) -> int:
     from .engine.catalog import CatalogError
     from .scenarios.files import ScenarioFileError
     from .server import serve
+    from .state.sqlite_schema import StateFileError
 
     def announce(url: str) -> None:
         _announce(url)
@@ -107,7 +114,7 @@ def _serve(args: dict) -> int:
     except ScenarioFileError as exc:
         print(f"mockshot: bad scenario file:\n{exc}", file=sys.stderr)
         return 2
-    except SettingsError as exc:
+    except (SettingsError, StateFileError) as exc:
         print(f"mockshot: {exc}", file=sys.stderr)
         return 2
     except CatalogError as exc:
@@ -138,4 +145,8 @@ def main(argv: list[str] | None = None) -> int:
         return _check(args["files"])
     if command == "diff":
         return _diff(args["paths"], args["json"])
+    if command == "report":
+        from .contract.command import run
+
+        return run(args)
     return _serve(args)

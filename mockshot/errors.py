@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from typing import Any
 
 import orjson
 
-__all__ = ["APIError", "clip", "invalid_request", "model_not_found"]
+__all__ = ["APIError", "Violation", "clip", "invalid_request", "model_not_found"]
 
 ECHO_LIMIT = 300  # characters of a client's value that a message repeats
 MESSAGE_LIMIT = 4096  # characters of any error message
@@ -29,6 +30,21 @@ def clip(text: str, most: int = ECHO_LIMIT) -> str:
     return f"{text[:head]}…[{len(text) - most} characters cut]…{text[len(text) - tail:]}"
 
 
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """Why a request broke the contract, for the journal and the coverage report: where
+    (a JSON pointer into the body), which rule (a schema keyword such as `enum`, or the
+    name of a rule the schema cannot say), and what was expected."""
+
+    pointer: str
+    rule: str
+    expected: Any = None
+
+    def as_dict(self, message: str = "") -> dict:
+        return {"pointer": self.pointer, "rule": self.rule, "expected": self.expected,
+                "message": message}
+
+
 @dataclass(slots=True)
 class APIError(Exception):
     """A failure with the HTTP status, Moonshot error `type` and message the client sees."""
@@ -37,6 +53,7 @@ class APIError(Exception):
     type: str
     message: str
     headers: dict[str, str] = field(default_factory=dict)
+    violation: Violation | None = None  # set where a request broke the contract
 
     def __post_init__(self) -> None:
         if len(self.message) > MESSAGE_LIMIT:  # a backstop: echoes are clipped where made
@@ -53,10 +70,13 @@ class APIError(Exception):
         return f"{self.status} {self.type}: {self.message}"
 
 
-def invalid_request(details: str, *, prefixed: bool = True) -> APIError:
-    """400 `invalid_request_error`; most real texts read `Invalid request: <details>`."""
+def invalid_request(details: str, *, prefixed: bool = True, pointer: str | None = None,
+                    rule: str | None = None, expected: Any = None) -> APIError:
+    """400 `invalid_request_error`; most real texts read `Invalid request: <details>`.
+    `pointer`/`rule`/`expected` say which contract rule the request broke."""
     message = f"Invalid request: {details}" if prefixed else details
-    return APIError(400, "invalid_request_error", message)
+    violation = Violation(pointer or "", rule, expected) if rule else None
+    return APIError(400, "invalid_request_error", message, violation=violation)
 
 
 def model_not_found(model: object) -> APIError:

@@ -16,7 +16,8 @@ import orjson
 from .errors import APIError, clip, invalid_request
 from .limits import MAX_DEPTH
 
-__all__ = ["error_response", "json_response", "parse_json", "read_body", "read_json"]
+__all__ = ["check_encoding", "error_response", "json_response", "parse_json", "read_body",
+           "read_json"]
 
 JSON_TYPES = ("application/json", "application/x-ndjson", "text/json")
 
@@ -68,7 +69,7 @@ def _check_content_type(headers: dict[str, str]) -> None:
     )
 
 
-def _check_encoding(headers: dict[str, str]) -> None:
+def check_encoding(headers: dict[str, str]) -> None:
     """A compressed body would otherwise read as bad UTF-8 or bad JSON: say what it is."""
     encoding = headers.get("content-encoding", "identity").strip().lower()
     if encoding not in ("", "identity"):
@@ -82,7 +83,7 @@ class ClientGone(Exception):
 
 
 async def read_body(headers: dict[str, str], receive: Callable, limit: int) -> bytes:
-    _check_encoding(headers)
+    check_encoding(headers)
     declared = headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise invalid_request(f"total message size {declared} exceeds limit {limit}")

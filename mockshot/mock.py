@@ -1,7 +1,14 @@
 """`Mock`: one mock instance's parts (settings, spec, catalog, store, clock, tokenizer).
 
-Handlers receive the `Mock` and an `Incoming` request; there is no module-level state, so
-any number of mocks can live in one process (parallel test workers, parallel servers).
+Handlers receive the `Mock` and an `Incoming` request; there is no mutable module-level
+state, so any number of mocks can live in one process (parallel test workers, parallel
+servers). The immutable parts (compiled spec, catalog, tokenizer) are shared by every mock
+of the process that agrees on their settings (parts.py), so a mock costs microseconds.
+
+A mock can hold partitions: child mocks for one test each (`mock.partition(test_id)`,
+picked by the road from `X-Mockshot-Test`), sharing settings and the immutable parts but
+with their own store, scenario book and clock, so parallel tests against one served mock
+never see each other's calls, counts, rule uses, states or accounts.
 """
 
 from __future__ import annotations
@@ -9,21 +16,23 @@ from __future__ import annotations
 from typing import Any
 
 from .billing.plans import Accounts, load_accounts
-from .engine import textgen
-from .engine.catalog import Catalog, ModelSpec, load_catalog
-from .engine.tokens import PromptCost, load_tokenizer
+from .calls import CallList
+from .engine.catalog import Catalog, ModelSpec
+from .engine.tokens import PromptCost
 from .errors import (
     APIError,
     incorrect_api_key,
     invalid_authentication,
     model_not_found,
 )
+from .partitions import Partitions
+from .parts import Parts, parts_for
 from .scenarios.book import ScenarioBook
 from .scenarios.files import read_scenario_file, scenario_paths
 from .scenarios.rules import Rule
 from .scenarios.scripting import RuleBuilder
 from .settings import Settings
-from .spec import Spec, Validator, load_spec
+from .spec import Spec, Validator
 from .state.clock import Clock, make_clock
 from .state.journal import JournalEntry
 from .state.memory import MemoryStore
@@ -36,25 +45,38 @@ class Mock:
     """Everything one mock owns. Build it once; it compiles what requests need up front."""
 
     def __init__(self, settings: Settings | None = None, *, store: Store | None = None,
-                 clock: Clock | None = None) -> None:
+                 clock: Clock | None = None, parent: Mock | None = None,
+                 test_id: str | None = None) -> None:
         self.settings = settings = settings or Settings()
-        self.spec: Spec = load_spec()
-        self.spec.compile_all()
-        self.catalog: Catalog = load_catalog(list(settings.models))
+        self.parts: Parts = parent.parts if parent else parts_for(settings)
+        self.spec: Spec = self.parts.spec
+        self.catalog: Catalog = self.parts.catalog
+        self.tokenizer = self.parts.tokenizer
         self.accounts: Accounts = load_accounts(settings)
-        self.store: Store = store or MemoryStore(self.accounts.default, self.accounts.plans,
-                                                 self.accounts.tiers, settings.journal_size)
+        self.store: Store = store or make_store(settings, self.accounts)
         self.clock: Clock = clock or make_clock(settings.clock, speed=settings.clock_speed)
-        self.tokenizer = load_tokenizer(settings.tokenizer_model)
-        textgen.sentence_pool()  # built once per process now, not on the first request
         self.allowed_keys = frozenset(settings.api_key)
-        self._chat_validators: dict[str, tuple[Validator, str | None]] = {}
-        self.file_lookup = None  # (account, file_id) → None or raises; set by the files API
+        self._chat_validators = self.parts.chat_validators
+        self.root: Mock = parent or self
+        self.test_id = test_id  # the partition this mock is, None for a root mock
+        self.partitions = Partitions(self._child, settings.max_partitions)
         self.scenarios = ScenarioBook(self.store, settings.strict)
         self._rules_made = 0
-        self.providers: Any = None  # the chat reply chain (a `Chain`); None: the default one
+        # the chat reply chain (a `Chain`; None: the default one); a partition shares its root's
+        self.providers: Any = parent.providers if parent else None
         for path in scenario_paths(settings.scenario):
             self.scenarios.load_sync(read_scenario_file(path), f"{path}: ")
+
+    # -- partitions: one child mock per test ---------------------------------------------
+    def _child(self, test_id: str) -> Mock:
+        return Mock(self.settings, parent=self, test_id=test_id)
+
+    def partition(self, test_id: str | None) -> Mock:
+        """The partition for `test_id` (made on first use), or this mock for None. The
+        root holds the partitions: a partition's own `partition()` asks the root."""
+        if test_id is None or test_id == self.test_id:
+            return self
+        return self.root.partitions.get(test_id)
 
     def on(self, scenario: str = "default", name: str | None = None,
            **match: Any) -> RuleBuilder:
@@ -79,6 +101,11 @@ class Mock:
     def journal(self) -> list[JournalEntry]:
         """Every call the journal kept, oldest first."""
         return self.store.sync(self.store.journal())
+
+    def calls(self, **where: Any) -> CallList:
+        """The journal's calls as a `CallList`, filtered by `operation`, `model`, `status`
+        or `rule` when given."""
+        return CallList.of(self.journal()).filter(**where)
 
     def balance(self, key: str) -> Balance:
         return self.store.sync(self.store.balance(key))
@@ -130,3 +157,14 @@ class Mock:
 
     def prompt_cost(self, model: ModelSpec) -> PromptCost:
         return PromptCost(self.tokenizer, model.image_tokens, model.video_tokens)
+
+
+def make_store(settings: Settings, accounts: Accounts) -> Store:
+    """The store settings ask for: SQLite in `state_dir` (imported only then), else memory."""
+    options = {"plan": accounts.default, "plans": accounts.plans, "tiers": accounts.tiers,
+               "journal_size": settings.journal_size}
+    if settings.state_dir:
+        from .state.sqlite import SQLiteStore
+
+        return SQLiteStore(settings.state_dir, **options)
+    return MemoryStore(**options)

@@ -10,6 +10,7 @@ surface the call came in on; anything else is a mockshot bug and answers 500
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -17,10 +18,12 @@ from dataclasses import dataclass
 
 from starlette.responses import Response
 
-from .errors import APIError
+from .errors import APIError, Violation
 from .http import ClientGone, JSONReply, error_response, parse_json, read_body
 from .incoming import Incoming
 from .mock import Mock
+from .operations import neutral_operation
+from .resources.files.references import referenced_files
 from .scenarios.book import fault_of
 from .scenarios.faults import Fault, ResetConnection, truncate
 from .scenarios.firing import fire_fault, scripted_error
@@ -29,7 +32,7 @@ from .state.journal import JournalEntry, body_copy
 from .state.store import Begin
 from .steering import steer
 
-__all__ = ["OPENAI", "Handler", "Surface", "endpoint"]
+__all__ = ["OPENAI", "Handler", "Surface", "endpoint", "neutral_operation", "partition_of"]
 
 log = logging.getLogger("mockshot")
 access_log = logging.getLogger("mockshot.access")
@@ -43,21 +46,6 @@ def request_headers(scope: dict) -> Headers:
     return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
 
 
-def neutral_operation(name: str) -> str:
-    """`GET /v1/files/{file_id}` → `files`: the operation names rules and the journal use."""
-    if name.endswith(("/chat/completions", "/v1/messages")):
-        return "chat"
-    return NEUTRAL.get(name) or name.partition(" ")[2].removeprefix("/v1/").split("/")[0]
-
-
-NEUTRAL = {
-    "GET /v1/models": "models",
-    "GET /v1/users/me/balance": "balance",
-    "POST /v1/tokenizers/estimate-token-count": "estimate",
-    "POST /anthropic/v1/messages/count_tokens": "estimate",
-}
-
-
 async def scripted_step(mock: Mock, incoming: Incoming) -> None:
     """Scenario rules and faults for operations other than chat (chat decides later, once
     its request is parsed): an error, a fault before the response, or nothing. The call is
@@ -67,6 +55,7 @@ async def scripted_step(mock: Mock, incoming: Incoming) -> None:
                   headers=incoming.headers, request=incoming.body)
     begun, decision = await mock.scenarios.begin(Begin(operation, incoming.account, 0), probe,
                                                  incoming.scenario)
+    incoming.nth = begun.nth
     if decision is not None:
         incoming.entry.rule, incoming.entry.rule_use = decision.rule.name, decision.use
     fault = fault_of(decision, incoming.fault)
@@ -92,18 +81,32 @@ class Surface:
 OPENAI = Surface()
 
 
-def endpoint(mock: Mock, name: str, handler: Handler, takes_body: bool,
-             surface: Surface = OPENAI, chat: bool = False) -> Callable:
-    """The road for one operation."""
+def partition_of(root: Mock, headers: Headers) -> Mock:
+    """The mock a call belongs to: the partition its `X-Mockshot-Test` names, else `root`."""
+    test_id = headers.get("x-mockshot-test")
+    if test_id is None:
+        return root
+    try:
+        return root.partition(test_id)
+    except ValueError as exc:
+        raise APIError(400, "invalid_request_error", f"X-Mockshot-Test: {exc}") from None
+
+
+def endpoint(root: Mock, name: str, handler: Handler, takes_body: bool,
+             surface: Surface = OPENAI, chat: bool = False, streamed: bool = False) -> Callable:
+    """The road for one operation (of the root mock, or of the call's test partition;
+    `streamed`: the handler reads the body itself)."""
 
     async def run(scope: dict, receive: Callable, send: Callable,
                   path_params: dict[str, str]) -> None:
         started = time.perf_counter()
+        mock = root
         incoming = Incoming(name, "", surface.name,
                             entry=JournalEntry(name, "", 0, 0.0, 0.0, mock.settings.seed,
                                                surface.name))
         try:
             headers = incoming.headers = request_headers(scope)
+            mock = partition_of(root, headers)
             incoming.key = mock.authenticate(surface.credentials(headers))
             incoming.account = mock.accounts.of(incoming.key)
             await steer(mock, headers, incoming)
@@ -113,12 +116,16 @@ def endpoint(mock: Mock, name: str, handler: Handler, takes_body: bool,
             if takes_body:
                 incoming.raw = await read_body(headers, receive, mock.settings.max_body_bytes)
                 incoming.body = parse_json(headers, incoming.raw)
+                await referenced_files(mock.store, incoming)
+            elif streamed:  # the handler reads the body as it arrives (an upload)
+                incoming.receive = receive
             if not chat:
                 await scripted_step(mock, incoming)
             response = await handler(mock, incoming)
             if incoming.active_fault and incoming.active_fault.kind == "truncated_body":
                 response = truncated(response, incoming.active_fault)
         except APIError as error:
+            note_error(incoming.entry, error)
             response = surface.render_error(error)
         except ResetConnection:
             incoming.entry.reset = True
@@ -136,6 +143,21 @@ def endpoint(mock: Mock, name: str, handler: Handler, takes_body: bool,
         await response(scope, receive, send)
 
     return run
+
+
+def note_error(entry: JournalEntry, error: APIError) -> None:
+    """What the journal keeps of an error answer: its type, its Retry-After, and — for a
+    refused request — the contract rule it broke (report mode: the client still gets the
+    real service's answer; the violation is only recorded)."""
+    entry.error = error.type
+    retry = error.headers.get("Retry-After")
+    if retry is not None:
+        with contextlib.suppress(ValueError):
+            entry.retry_after = float(retry)
+    if error.violation is not None:
+        entry.violation = error.violation.as_dict(error.message)
+    elif error.status == 400 and error.type == "invalid_request_error":
+        entry.violation = Violation("", "request", None).as_dict(error.message)
 
 
 def truncated(response: Response, fault: Fault) -> Response:

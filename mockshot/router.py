@@ -24,7 +24,7 @@ __all__ = ["MockApp", "Route"]
 access_log = logging.getLogger("mockshot.access")
 
 Endpoint = Callable[[dict, Callable, Callable, dict[str, str]], Awaitable[None]]
-_PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(:path)?\}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +54,7 @@ class MockApp:
         for route in routes:
             self._methods.setdefault(route.path, []).append(route.method)
             if "{" in route.path:
-                regex = "^" + _PARAM.sub(r"(?P<\1>[^/]+)", route.path) + "$"
+                regex = "^" + _PARAM.sub(_group, route.path) + "$"
                 entry = self._templated.setdefault(route.path, _Templated(re.compile(regex)))
                 entry.methods[route.method] = route.endpoint
             else:
@@ -91,6 +91,12 @@ class MockApp:
         render = next((r for prefix, r in self._renderers.items() if path.startswith(prefix)),
                       error_response)
         await render(error)(scope, receive, send)
+
+
+def _group(param: re.Match) -> str:
+    """`{name}` matches one path segment; `{name:path}` the rest of the path (test ids
+    are pytest node ids, which hold slashes)."""
+    return f"(?P<{param.group(1)}>{'.+' if param.group(2) else '[^/]+'})"
 
 
 async def _lifespan(receive: Callable, send: Callable) -> None:

@@ -23,11 +23,14 @@ __all__ = ["ServedMock", "bind", "serve"]
 
 
 def bind(host: str, port: int) -> socket.socket:
-    """Bind before uvicorn starts, so port 0 can be resolved and printed up front."""
+    """Bind and listen before uvicorn starts, so port 0 can be resolved and printed up
+    front, and a client that connects the moment the URL is printed is queued, not
+    refused (uvicorn accepts it once it runs)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
+    sock.listen(2048)
     sock.set_inheritable(True)
     return sock
 

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from .conformance import check_variants
+
 __all__ = ["HELP", "Settings", "SettingsError", "fits_seed"]
 
 ENV_PREFIX = "MOCKSHOT_"
@@ -41,6 +43,7 @@ class Settings:
     voucher: float = 0.0  # USD voucher of each new account (alias: initial_voucher)
     tier: int | None = None  # None: no rate limits; 0-5: that tier's limits for every account
     journal_size: int = 1000
+    state_dir: str | None = None  # keep state in DIR/state.db (SQLite): restarts keep it
     prompt_cache: bool = True
     pacing: bool = True  # stream at each model's speed (on the clock); false: instant
     system_fingerprint: str = "fpv0_1c3effa9"
@@ -56,6 +59,12 @@ class Settings:
     record_normalise: tuple[str, ...] = ()  # RE2 patterns of volatile text, read as <*>
     redact_header: tuple[str, ...] = ()  # headers never written (beyond the credentials)
     redact_field: tuple[str, ...] = ()  # JSON fields never written, at any depth
+    batch_validating_seconds: float = 1.0  # a batch's phases, on the mock's clock
+    batch_in_progress_seconds: float = 2.0
+    batch_finalizing_seconds: float = 1.0
+    batch_cancelling_seconds: float = 1.0
+    variants: tuple[str, ...] = ()  # conformance variations of streams (conformance.py)
+    max_partitions: int = 256  # X-Mockshot-Test partitions kept (least recently used go)
     models: tuple[dict, ...] = field(default=(), compare=False)  # config file only
     accounts: tuple[dict, ...] = field(default=(), compare=False)  # config file only
     tiers: tuple[dict, ...] = field(default=(), compare=False)  # config file only
@@ -110,6 +119,8 @@ HELP = {
     "voucher": "USD voucher each new account starts with (spent before cash)",
     "tier": "rate-limit tier 0-5 of every account (default: no limits)",
     "journal_size": "requests the journal keeps (oldest dropped first)",
+    "state_dir": "keep accounts, rules' progress, the journal (and files) in DIR; "
+                 "default: in memory",
     "prompt_cache": "report cached_tokens for repeated prompt prefixes",
     "pacing": "stream at each model's time-to-first-token and tokens/s",
     "system_fingerprint": "system_fingerprint on stream chunks ('' for none)",
@@ -130,11 +141,20 @@ HELP = {
     "redact_header": "header never written to a recording, beside Authorization and "
                      "x-api-key (repeatable)",
     "redact_field": "JSON field never written to a recording, at any depth (repeatable)",
+    "batch_validating_seconds": "seconds a batch is validating (on the clock; default 1)",
+    "batch_in_progress_seconds": "seconds a batch is in_progress, its lines answered "
+                                 "evenly through them (default 2)",
+    "batch_finalizing_seconds": "seconds a batch is finalizing (default 1)",
+    "batch_cancelling_seconds": "seconds a cancelled batch is cancelling (default 1)",
+    "variants": "conformance variation of OpenAI streams to serve (repeatable; 'all' draws "
+                "them per call, seeded); see mockshot/conformance.py",
+    "max_partitions": "X-Mockshot-Test partitions kept at once (least recently used go)",
 }
 
 
 CONFIG_ONLY = ("models", "accounts", "tiers")  # lists of tables: a config file's keys only
-TUPLES = ("api_key", "scenario", "redact_header", "redact_field")  # comma-separated in env
+# comma-separated in the environment
+TUPLES = ("api_key", "scenario", "variants", "redact_header", "redact_field")
 PATTERNS = ("record_normalise",)  # lists too, but never split: a regex may hold commas
 ALIASES = {"initial_balance": "balance", "initial_voucher": "voucher"}  # older names
 
@@ -174,12 +194,16 @@ SEED_RANGE = (-(2**63), 2**63 - 1)
 def _check_range(name: str, value: Any) -> None:
     if name in CHOICES and str(value).lower() not in CHOICES[name]:
         raise SettingsError(f"setting {name}: {value!r} is not one of {', '.join(CHOICES[name])}")
+    if name == "variants" and (problem := check_variants(value)):
+        raise SettingsError(f"setting variants: {problem}")
     if name == "port" and not 0 <= value <= 65535:
         raise SettingsError(f"setting port: {value} is outside 0-65535")
     if name == "seed" and not fits_seed(value):
         raise SettingsError("setting seed: must fit in a signed 64-bit integer")
-    if name in ("journal_size", "max_body_bytes") and value < 1:
+    if name in ("journal_size", "max_body_bytes", "max_partitions") and value < 1:
         raise SettingsError(f"setting {name}: must be at least 1")
+    if name.startswith("batch_") and not (math.isfinite(value) and value >= 0):
+        raise SettingsError(f"setting {name}: must be a number of seconds, 0 or more")
     if name in ("clock_speed", "request_timeout") and not 0 < value < float("inf"):
         raise SettingsError(f"setting {name}: must be a positive number")
     if name == "replay_pacing" and not 0 <= value < float("inf"):

@@ -16,7 +16,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .errors import APIError, clip, invalid_request
+from .errors import APIError, Violation, clip
 from .overlay import apply_overlay
 
 __all__ = ["Operation", "Spec", "Validator", "load_spec", "spec_dir"]
@@ -58,7 +58,9 @@ class Validator:
         if self._fast.is_valid(instance):
             return
         error = next(iter(self._fast.iter_errors(instance)))
-        raise invalid_request(clip(_describe(error, self._root)))  # it echoes the value
+        found = APIError(400, "invalid_request_error", "")
+        found.message = "Invalid request: " + clip(_describe(error, self._root, (), found))
+        raise found
 
 
 def _compile(schema: dict) -> Any:
@@ -96,12 +98,31 @@ def field_path(parts: Any) -> str:
     return text or "body"
 
 
-def _describe(error: Any, root: dict, prefix: tuple = ()) -> str:
+def _pointer(parts: list) -> str:
+    """RFC 6901: `["messages", 0, "role"]` → `/messages/0/role`."""
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+def _violation(root: dict, where: list, schema_path: list) -> Violation:
+    """The schema rule an error broke: its keyword and that keyword's value."""
+    keyword = str(schema_path[-1]) if schema_path else "schema"
+    try:
+        expected = _node(root, schema_path)
+    except (KeyError, IndexError, TypeError):
+        expected = None
+    if not isinstance(expected, str | int | float | bool | list | type(None)):
+        expected = None  # a subschema: the message says it better than a dump would
+    return Violation(_pointer(where), keyword, expected)
+
+
+def _describe(error: Any, root: dict, prefix: tuple = (), found: APIError | None = None) -> str:
     """A message that names the field and what was expected. For `oneOf`/`anyOf`, the
     branch the value was evidently meant for (by its `type` tag, else by its JSON type)
-    is asked what is wrong, as deep as such choices nest."""
+    is asked what is wrong, as deep as such choices nest. `found` learns the violation."""
     where = [*prefix, *error.instance_path]
     schema_path = list(error.schema_path)
+    if found is not None:
+        found.violation = _violation(root, where, schema_path)
     if schema_path and schema_path[-1] in ("oneOf", "anyOf"):
         options = _node(root, schema_path)
         branch = _intended_branch(options, error.instance, root)
@@ -109,7 +130,7 @@ def _describe(error: Any, root: dict, prefix: tuple = ()) -> str:
             branch_root = {**branch, "components": root["components"]}
             inner = next(iter(_compile(branch_root).iter_errors(error.instance)), None)
             if inner is not None:
-                return _describe(inner, branch_root, tuple(where))
+                return _describe(inner, branch_root, tuple(where), found)
         kinds = sorted({_kind(option, root) for option in options})
         shown = json.dumps(error.instance, ensure_ascii=False)[:80]
         return f"{field_path(where)}: {shown} is not valid, expected {' or '.join(kinds)}"

@@ -1,8 +1,8 @@
 """Shared fixtures: a mock on a virtual clock, the openai SDK in-process and over a socket.
 
 Every client these fixtures hand out checks each reply mockshot sends against the
-effective spec (tests/spec_check.py), so a test that forgets to look at a field still
-fails when the reply breaks the contract.
+effective spec (the reply checker, `mockshot.testing`), so a test that forgets to look at
+a field still fails when the reply breaks the contract.
 """
 
 from __future__ import annotations
@@ -11,9 +11,10 @@ import openai
 import pytest
 
 from mockshot import Mock, ServedMock, Settings, async_http_client, create_app, http_client
+from mockshot.testing import replies as spec_check
 from mockshot.transport import httpx_module
 
-from . import spec_check
+pytest_plugins = ["pytester"]
 
 KEY = "sk-test"
 

@@ -62,3 +62,30 @@ def responsive(served, request: Callable[[], object]) -> tuple[object, float]:
         worker.join(0.002)
     worker.join()
     return outcome[0], slowest
+
+
+class ServedProcess:
+    """`mockshot serve` in its own process: what users run, and a server whose event loop
+    shares no interpreter lock with the test's threads (so a stall it shows is its own,
+    not a pause of the test process)."""
+
+    def __init__(self, *flags: str) -> None:
+        import subprocess
+        import sys
+
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "mockshot", "serve", "--port", "0", "--clock", "virtual",
+             "--log-level", "critical", *flags],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        line = self.process.stdout.readline()
+        if " at " not in line:
+            self.process.kill()
+            raise RuntimeError(f"mockshot serve did not start: {line!r}")
+        self.url = line.split(" at ")[1].strip().removesuffix("/v1")
+
+    def __enter__(self) -> ServedProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.process.terminate()
+        self.process.wait(10)

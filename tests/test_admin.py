@@ -287,7 +287,8 @@ def test_a_journal_entry(http):
         "id": 1, "operation": "POST /v1/chat/completions", "account": "sk-tes…",
         "model": "moonshot-v1-8k", "status": 200, "seed": 0, "rule": "pong", "rule_use": 0,
         "ordinal": None, "fault": None, "chunks_sent": None, "disconnected": None,
-        "at": VIRTUAL_EPOCH, "unmatched": False,
+        "at": VIRTUAL_EPOCH, "unmatched": False, "error": None, "retry_after": None,
+        "served": ["finish:stop", "json"], "variants": [], "violation": None,
         "request": {"model": "moonshot-v1-8k",
                     "messages": [{"role": "user", "content": "ping"}]}}
 

@@ -19,11 +19,10 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mockshot import ServedMock, Settings
 from mockshot.state.clock import VIRTUAL_EPOCH
 from mockshot.transport import httpx_module
 
-from .served_state import ACCOUNT, refused, responsive, snapshot
+from .served_state import ACCOUNT, ServedProcess, refused, responsive, snapshot
 
 KEY = {"Authorization": f"Bearer {ACCOUNT}"}
 WATCH = {"name": "watch", "match": {"operation": ["chat", "estimate"]}, "reply": {}}
@@ -74,8 +73,8 @@ CALLS = [(path, where) for path, fields in FIELDS.items() for where in fields]
 
 
 @pytest.fixture(scope="module")
-def served() -> Iterator[ServedMock]:
-    with ServedMock(Settings(port=0, clock="virtual", log_level="critical")) as running:
+def served() -> Iterator[ServedProcess]:
+    with ServedProcess() as running:
         yield running
 
 

@@ -18,7 +18,7 @@ from mockshot.scenarios.files import check_files
 from mockshot.state.clock import LATEST_TIME, VIRTUAL_EPOCH
 from mockshot.transport import httpx_module
 
-from .served_state import refused, responsive, snapshot
+from .served_state import ServedProcess, refused, responsive, snapshot
 
 KEY = {"Authorization": "Bearer sk-hostile"}
 CHAT = "/v1/chat/completions"
@@ -29,8 +29,8 @@ BILLION_LAUGHS = "".join(
 
 
 @pytest.fixture(scope="module")
-def served() -> Iterator[ServedMock]:
-    with ServedMock(Settings(port=0, clock="virtual", log_level="critical")) as running:
+def served() -> Iterator[ServedProcess]:
+    with ServedProcess() as running:
         yield running
 
 

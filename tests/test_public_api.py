@@ -72,3 +72,25 @@ def test_closing_an_in_process_client_releases_its_thread():
     while threading.active_count() > before and time.monotonic() < deadline:
         time.sleep(0.01)  # a stopped loop's thread may take a moment to finish
     assert threading.active_count() == before, [t.name for t in threading.enumerate()]
+
+
+TESTING = ["Call", "CallList", "MockFixture", "Request", "ServedFixture", "SpecViolation",
+           "TeardownError", "assert_backed_off", "assert_called_with_tools",
+           "assert_closed_broken_streams", "assert_honoured_retry_after",
+           "assert_no_resend_after_success", "assert_not_called", "assert_streamed",
+           "async_hook", "check_reply", "hook", "validate"]
+
+
+def test_the_testing_toolkit_is_pinned_documented_and_needs_no_pytest():
+    import subprocess
+    import sys
+
+    import mockshot.testing
+
+    assert mockshot.testing.__all__ == TESTING
+    for name in TESTING:
+        assert (getattr(mockshot.testing, name).__doc__ or "").strip(), name
+    code = "import sys, mockshot.testing; print('pytest' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "False"

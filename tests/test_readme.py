@@ -12,7 +12,8 @@ import mockshot
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
 BLOCKS = re.findall(r"```python\n(.*?)```", README, re.S)
-SELF_CONTAINED = [b for b in BLOCKS if "127.0.0.1" not in b and "@pytest.fixture" not in b]
+TESTS = [b for b in BLOCKS if "def test_" in b]  # the plugin's examples: pytest runs them
+SELF_CONTAINED = [b for b in BLOCKS if "127.0.0.1" not in b and b not in TESTS]
 
 
 def test_the_readme_has_examples_to_run():
@@ -36,14 +37,9 @@ def test_each_example_runs_and_leaves_a_working_mock(block):
         assert namespace["mock"].rules(), "the scripting example loaded no rules"
 
 
-def test_the_fixture_example_scripts_a_tool_call():
-    block = next(b for b in BLOCKS if "@pytest.fixture" in b)
-    namespace: dict = {}
-    exec(compile(block, "README.md", "exec"), namespace)
-    client = next(namespace["kimi"].__wrapped__())
-    reply = client.chat.completions.create(
-        model="kimi-k2.6", messages=[{"role": "user", "content": "weather?"}],
-        tools=[{"type": "function", "function": {"name": "get_weather", "parameters": {
-            "type": "object", "properties": {"city": {"type": "string"}}}}}],
-        extra_body={"thinking": {"type": "disabled"}})
-    assert reply.choices[0].message.tool_calls[0].function.arguments == '{"city": "Paris"}'
+def test_the_plugin_examples_pass_as_a_test_file(pytester):
+    """The README's plugin examples, concatenated in order into one test file, pass."""
+    assert len(TESTS) >= 2
+    pytester.makepyfile(test_readme_examples="\n".join(TESTS))
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=sum(block.count("def test_") for block in TESTS))

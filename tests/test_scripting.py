@@ -71,15 +71,29 @@ def test_reply_then_uses_each_reply_once_then_repeats_the_last(mock, sdk):
     assert first.finish_reason == "tool_calls"
     assert json.loads(first.message.tool_calls[0].function.arguments) == {"city": "Paris"}
     assert [content(r) for r in replies[1:]] == ["It is sunny.", "Still sunny.", "Still sunny."]
-    assert rule.calls == 4
+    assert len(rule.calls) == 4 == rule.uses
     assert [e.rule_use for e in mock.journal()] == [0, 1, 2, 3]
+
+
+def test_a_rules_calls_are_a_list_with_the_last_request(mock, sdk):
+    """respx's call list: `rule.calls.last.request` is what the client sent last."""
+    rule = mock.on(contains="weather").reply("Sunny.")
+    assert rule.calls == [] and not rule.called
+    ask(sdk, "weather in Paris?")
+    ask(sdk, "hello")  # the generator's, not the rule's
+    ask(sdk, "weather in Rome?", model="kimi-k2.6")
+    assert [c.model for c in rule.calls] == ["moonshot-v1-8k", "kimi-k2.6"]
+    assert rule.calls.last.request.messages == user("weather in Rome?")
+    assert rule.calls.last.status == 200 and rule.called
+    assert len(mock.calls(operation="chat")) == 3
+    assert len(mock.calls(model="kimi-k2.6")) == 1
 
 
 def test_cycle_loops_over_the_replies(mock, sdk):
     rule = mock.on(contains="coin").reply("heads").then("tails").cycle()
     assert [content(ask(sdk, "flip a coin")) for _ in range(5)] == [
         "heads", "tails", "heads", "tails", "heads"]
-    assert rule.calls == 5
+    assert len(rule.calls) == 5 == rule.uses
 
 
 def test_times_stops_the_rule_and_the_generator_answers_as_without_rules(mock, sdk, connect):
@@ -89,7 +103,7 @@ def test_times_stops_the_rule_and_the_generator_answers_as_without_rules(mock, s
     unscripted = ask(connect(Mock(Settings(clock="virtual"))), "a joke please")
     assert content(replies[2]) == content(unscripted) != "Knock knock."
     assert replies[2].id == unscripted.id
-    assert rule.calls == 2
+    assert len(rule.calls) == 2 == rule.uses
     assert rules_used(mock) == [rule.name, rule.name, None]
 
 
@@ -113,7 +127,7 @@ def test_a_later_step_changes_the_registered_rule_in_place(mock, sdk):
     assert content(ask(sdk, "x")) == "one"
     rule.then("two")
     assert [content(ask(sdk, "x")) for _ in range(2)] == ["two", "two"]
-    assert len(mock.rules()) == 1 and rule.calls == 3
+    assert len(mock.rules()) == 1 and len(rule.calls) == 3
 
 
 def test_bad_steps_are_refused_at_once(mock):
@@ -190,7 +204,7 @@ def test_nth_counts_calls_of_the_operation(mock, sdk):
     rule = mock.on(nth=[2, 4]).reply("even")
     assert [content(ask(sdk, f"call {i}")) == "even" for i in range(1, 6)] == [
         False, True, False, True, False]
-    assert rule.calls == 2
+    assert len(rule.calls) == 2 == rule.uses
 
 
 def test_nth_of_another_operation_counts_from_the_start(mock, sdk):
@@ -209,7 +223,7 @@ def test_tool_result_names_the_tool_through_its_call_id(mock, sdk):
     unnamed = [*TOOL_TURN[:2], {"role": "tool", "tool_call_id": "get_weather_0",
                                 "content": "18C"}]
     assert content(ask(sdk, messages=unnamed, tools=[WEATHER])) == "From the tool."
-    assert rule.calls == 1
+    assert len(rule.calls) == 1 == rule.uses
 
 
 # --- other operations get errors and faults only ----------------------------------------------

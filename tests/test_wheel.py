@@ -1,4 +1,5 @@
-"""The built wheel is self-sufficient: spec, overlay and model data travel inside it.
+"""The built wheel is self-sufficient: spec, overlay and model data travel inside it, and
+its pytest plugin works in a fresh environment.
 
 Slow by design (about 10-60 s: a wheel build, a fresh virtual environment, an install
 whose dependencies come from the package index this machine's pip already uses). It
@@ -47,8 +48,8 @@ def test_wheel_installs_and_serves_from_a_clean_venv(tmp_path):
     venv = tmp_path / "venv"
     run([sys.executable, "-m", "venv", "--without-pip", venv], env=env, cwd=tmp_path)
     python = venv / "bin" / "python"
-    run([sys.executable, "-m", "pip", "--python", python, "install", "--quiet", wheels[0]],
-        env=env, cwd=tmp_path)
+    run([sys.executable, "-m", "pip", "--python", python, "install", "--quiet", wheels[0],
+         "pytest", "openai"], env=env, cwd=tmp_path)
 
     where = run([python, "-c", "import mockshot, mockshot.spec; "
                  "print(mockshot.__file__); print(mockshot.spec.spec_dir())"],
@@ -74,3 +75,18 @@ def test_wheel_installs_and_serves_from_a_clean_venv(tmp_path):
     # the schema check needs the packaged spec: a wrong type is a 400 naming the field
     assert invalid.status_code == 400 and "messages" in invalid.json()["error"]["message"]
     assert code == 0 and "Traceback" not in err, err
+
+    # the pytest plugin comes with the wheel: a five-line test needs nothing else
+    (tmp_path / "test_five.py").write_text(FIVE_LINES, encoding="utf-8")
+    passed = run([python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_five.py"],
+                 env=env, cwd=tmp_path).stdout
+    assert "1 passed" in passed, passed
+
+
+FIVE_LINES = """
+def test_hello(mockshot):
+    mockshot.on(contains="hello").reply("Hi there!")
+    reply = mockshot.client.chat.completions.create(
+        model="kimi-k2.6", messages=[{"role": "user", "content": "hello"}])
+    assert reply.choices[0].message.content == "Hi there!"
+"""

@@ -4,6 +4,8 @@ JSON in and out. Inputs are checked like the public API's (a 400 `invalid_reques
 naming the field), a rejected request changes nothing, and errors use Moonshot's envelope.
 Off loopback the API needs the admin token (`--admin-token`); on loopback it needs one only
 when one is configured. Admin calls are not journaled: the journal is for API calls.
+With `X-Mockshot-Test: <id>` an admin call reads and steers that test's partition (its
+journal, rules, clock, accounts, report); `/tests` lists and drops partitions.
 """
 
 from __future__ import annotations
@@ -17,13 +19,16 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from urllib.parse import parse_qs
 
+import orjson
 import yaml
 from starlette.responses import Response
 
+from ..contract.coverage import coverage
+from ..contract.pages import markdown, page
 from ..errors import APIError, clip, invalid_request
 from ..http import ClientGone, error_response, json_response, read_body, read_json
 from ..mock import Mock
-from ..road import request_headers
+from ..road import partition_of, request_headers
 from ..router import Route
 from ..scenarios.checks import Problem, ScenarioError
 from ..scenarios.documents import parse_yaml
@@ -31,7 +36,7 @@ from ..scenarios.rules import Rule
 from ..state.accounts import AccountState
 from ..state.clock import LATEST_TIME
 from ..state.store import KEEP, Balance
-from .journal_view import journal_page
+from .journal_view import entry_view, journal_page
 
 __all__ = ["routes"]
 
@@ -331,6 +336,45 @@ async def unmatched_calls(call: Call) -> Response:
                                       {**call.query, "unmatched": "true"}))
 
 
+# ---- the coverage report ------------------------------------------------------------
+
+async def report(call: Call) -> Response:
+    """What the client under test exercised: `?format=json` (default), `markdown`, `html`."""
+    shape = call.query.get("format", "json")
+    views = [entry_view(entry) for entry in await call.mock.store.journal()]
+    found = coverage(orjson_views(views), call.mock.spec.document)
+    if shape == "json":
+        return json_response(found)
+    if shape in ("markdown", "md"):
+        return Response(markdown(found), media_type="text/markdown; charset=utf-8")
+    if shape == "html":
+        return Response(page(found), media_type="text/html; charset=utf-8")
+    raise invalid_request(f"format must be json, markdown or html, got {shape[:40]!r}")
+
+
+def orjson_views(views: list[dict]) -> list[dict]:
+    """Entry views with their embedded bodies parsed (the view embeds them as raw JSON)."""
+    return orjson.loads(orjson.dumps(views))
+
+
+# ---- test partitions -----------------------------------------------------------------
+
+async def list_tests(call: Call) -> Response:
+    root = call.mock.root
+    return json_response({"object": "list", "data": root.partitions.names(),
+                          "evicted": root.partitions.evicted,
+                          "max_partitions": root.settings.max_partitions})
+
+
+async def drop_test(call: Call) -> Response:
+    """Forget one test's partition (the plugin does this when the test ends)."""
+    test_id = call.params["test_id"]
+    if not call.mock.root.partitions.drop(test_id):
+        raise APIError(404, "resource_not_found_error", f"no test partition is named "
+                                                         f"{test_id[:100]!r}")
+    return json_response({"id": test_id, "deleted": True})
+
+
 # ---- routes --------------------------------------------------------------------------
 
 ROUTES: tuple[tuple[str, str, AdminHandler], ...] = (
@@ -348,6 +392,9 @@ ROUTES: tuple[tuple[str, str, AdminHandler], ...] = (
     ("POST", "/clock", move_clock),
     ("GET", "/accounts/{key}", get_account),
     ("PUT", "/accounts/{key}", put_account),
+    ("GET", "/report", report),
+    ("GET", "/tests", list_tests),
+    ("DELETE", "/tests/{test_id:path}", drop_test),
 )
 OPEN = frozenset({"/health"})  # readiness probes need no token
 
@@ -361,8 +408,8 @@ def endpoint(mock: Mock, handler: AdminHandler, guarded: bool) -> Callable:
         try:
             if guarded:
                 authorize(mock, headers)
-            response = await handler(Call(mock, headers, path_params, query_of(scope),
-                                          receive))
+            response = await handler(Call(partition_of(mock, headers), headers,
+                                          path_params, query_of(scope), receive))
         except APIError as error:
             response = error_response(error)
         except ClientGone:

@@ -9,23 +9,19 @@ import re
 from collections.abc import Callable
 
 from ..errors import invalid_request
-from ..road import neutral_operation
+from ..operations import operation_names
 from ..state.journal import JournalEntry
 
 __all__ = ["FILTERS", "journal_page"]
 
 SHOWN = ("id", "operation", "account", "model", "status", "seed", "rule", "rule_use",
-         "ordinal", "fault", "cost", "chunks_sent", "disconnected", "elapsed_ms", "at")
+         "ordinal", "fault", "cost", "chunks_sent", "disconnected", "elapsed_ms", "at",
+         "error", "retry_after", "served", "variants", "violation")
 FILTERS = ("operation", "status", "model", "account", "rule", "limit", "unmatched")
 
 
 def mask(key: str | None) -> str | None:
     return key[:6] + "…" if key else key
-
-
-def operation_names(operation: str) -> set[str]:
-    """What an `operation` filter may say: the route, or its neutral name (`chat`, ...)."""
-    return {operation, operation.partition(" ")[2], neutral_operation(operation)}
 
 
 def entry_view(entry: JournalEntry) -> dict:

@@ -84,10 +84,12 @@ class Recorder:
                 transport=self._transport, timeout=httpx.Timeout(900.0, connect=30.0))
         return client
 
-    async def answer(self, context: Context) -> Relay:
+    async def answer(self, context: Context) -> Relay | None:
         import httpx
 
         incoming = context.incoming
+        if incoming.batch:  # a batch line is answered in its batch's result file, here
+            return None
         path = incoming.operation.partition(" ")[2]
         url = self.root + path + (f"?{incoming.query}" if incoming.query else "")
         headers = {k: v for k, v in (incoming.headers or {}).items() if k not in HOP_BY_HOP}

@@ -1,2 +1,2 @@
 """The platform's resources beyond chat: account-level endpoints (`account`: models,
-balance, token estimation)."""
+balance, token estimation), `files` and `batches`."""

@@ -36,7 +36,7 @@ async def estimate_token_count(mock: Mock, incoming: Incoming) -> Response:
     if not body["messages"]:
         raise invalid_request("messages must not be empty")
     check_messages(body["messages"], reasoning_required=False)
-    check_media(body["messages"], model, incoming.account, mock.file_lookup)
+    check_media(body["messages"], model, incoming.files)
     tools = body.get("tools") if isinstance(body.get("tools"), list) else []
     total = prompt_tokens_of(mock, model, body["messages"], tools, body.get("thinking"))[2]
     await scripted_step(mock, incoming)

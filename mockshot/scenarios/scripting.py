@@ -18,6 +18,8 @@ from __future__ import annotations
 import copy
 from typing import TYPE_CHECKING, Any
 
+from ..calls import CallList
+
 if TYPE_CHECKING:
     from .book import ScenarioBook
 
@@ -101,9 +103,20 @@ class RuleBuilder:
         return self._commit()
 
     @property
-    def calls(self) -> int:
-        """How many calls this rule has answered."""
+    def calls(self) -> CallList:
+        """The calls this rule answered that the journal still holds, oldest first
+        (`rule.calls.last.request.body`, like respx); `uses` counts every answer."""
+        store = self._book.store
+        return CallList.of(e for e in store.sync(store.journal()) if e.rule == self.name)
+
+    @property
+    def uses(self) -> int:
+        """How many calls this rule has answered since the last reset."""
         return self._book.store.sync(self._book.store.progress()).uses.get(self.name, 0)
+
+    @property
+    def called(self) -> bool:
+        return self.uses > 0
 
     def _commit(self) -> RuleBuilder:
         if "reply" in self._rule:

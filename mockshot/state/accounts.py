@@ -39,6 +39,9 @@ class Plan:
     tier: int | None = None
 
 
+DEFAULT_PLAN = Plan(1000.0)
+
+
 @dataclass(frozen=True, slots=True)
 class LimitHit:
     """A limit that refuses a call: which, its value, where the account stands, and the

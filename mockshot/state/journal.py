@@ -43,6 +43,11 @@ class JournalEntry:
     reset: bool = False
     chunks_sent: int | None = None
     disconnected: bool | None = None
+    error: str | None = None  # the error type answered (429s, 400s, scripted errors)
+    retry_after: float | None = None  # the Retry-After the answer carried, seconds
+    served: tuple[str, ...] = ()  # what the reply was: stream, tool_calls, finish:length...
+    variants: tuple[str, ...] = ()  # the conformance variations this stream was served
+    violation: dict | None = None  # the contract rule a refused request broke
     id: int = 0  # given by the store on append
 
     @property

@@ -14,8 +14,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .accounts import AccountState, Limits, Plan, Windows
+from .accounts import DEFAULT_PLAN, AccountState, Limits, Plan, Windows
+from .blobs import Blobs
 from .journal import UPDATABLE, JournalEntry
+from .memory_files import FilesInMemory
 from .store import (
     KEEP,
     LIMITED,
@@ -34,8 +36,6 @@ from .store import (
 
 __all__ = ["MemoryStore"]
 
-DEFAULT_PLAN = Plan(1000.0)
-
 
 @dataclass(slots=True)
 class _Account:
@@ -44,11 +44,15 @@ class _Account:
     windows: Windows = field(default_factory=Windows)
 
 
-class MemoryStore(Store):
+class MemoryStore(FilesInMemory, Store):
+    """Accounts, rules and the journal here; files and batches in `FilesInMemory`, their
+    bytes in `blobs` (a temporary directory of its own unless one is given)."""
+
     def __init__(self, plan: Plan = DEFAULT_PLAN, plans: Mapping[str, Plan] | None = None,
                  tiers: Mapping[int, Limits] | None = None, journal_size: int = 1000,
-                 lru_size: int = 100_000) -> None:
+                 lru_size: int = 100_000, blobs: Blobs | None = None) -> None:
         self._lock = threading.Lock()
+        self._init_records(blobs)
         self._plan, self._plans, self._tiers = plan, dict(plans or {}), dict(tiers or {})
         self._lru_size = lru_size
         self._journal_size = journal_size
@@ -256,6 +260,7 @@ class MemoryStore(Store):
         with self._lock:
             if not keep_accounts:
                 self._accounts = {}
+                self._forget_records()
             else:  # money and tiers kept; usage windows start afresh
                 for found in self._accounts.values():
                     found.windows = Windows()

@@ -10,6 +10,9 @@ on purpose, so each step can become one transaction or one script on a shared st
 - `settle` ends it: the debit, the prompt prefixes to remember, the journal entry;
 - `update` adds what a stream learns later (chunks sent, a hang-up) to its entry.
 
+Files and batches (state/records.py) are records beside these, and their bytes are in the
+store's blob area, `store.blobs` (state/blobs.py): records never hold file bytes.
+
 Rules are kept as documents with a version; each mock compiles them locally when the
 version moves (`begin` refuses a stale version, so no call is decided on old rules).
 Every operation is awaitable so a store on the network never blocks the event loop;
@@ -21,13 +24,15 @@ the contract every implementation passes.
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from .accounts import AccountState, LimitHit
+from .blobs import Blobs
 from .journal import JournalEntry
+from .records import RecordStore
 
 __all__ = [
     "KEEP",
@@ -152,8 +157,11 @@ class Progress:
     states: dict[str, str] = field(default_factory=dict)
 
 
-class Store(ABC):
-    """The interface every store implements. A missing method fails at construction."""
+class Store(RecordStore):
+    """The interface every store implements. A missing method fails at construction.
+    The file and batch operations are inherited from `RecordStore`."""
+
+    blobs: Blobs  # where the bytes of its files are
 
     # -- the hot path --------------------------------------------------------------------
     @abstractmethod
@@ -219,7 +227,8 @@ class Store(ABC):
     @abstractmethod
     async def reset(self, keep_accounts: bool = False) -> None:
         """Forget progress: journal, call counts, ordinals, rule uses, scenario states,
-        prompt cache, and accounts unless kept. Rules stay."""
+        prompt cache, and accounts unless kept (with their files, batches and blobs).
+        Rules stay."""
 
     def sync(self, operation: Awaitable[T]) -> T:
         """Run one operation from plain (non-async) code."""

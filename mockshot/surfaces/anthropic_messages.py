@@ -238,7 +238,7 @@ async def count_tokens(mock: Mock, incoming: Incoming) -> Response:
     if not body["messages"]:
         raise invalid_request("messages must not be empty")
     check_messages(messages, reasoning_required=False)
-    check_media(messages, model, incoming.account, mock.file_lookup)
+    check_media(messages, model, incoming.files)
     total = prompt_tokens_of(mock, model, messages, tools, None)[2]
     await scripted_step(mock, incoming)  # rules and faults once the request is valid
     return json_response({"input_tokens": total})

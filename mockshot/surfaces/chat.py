@@ -38,7 +38,9 @@ def _check_window(model: ModelSpec, prompt_tokens: int, explicit: int | None) ->
 
 
 def window_exceeded(model: ModelSpec) -> APIError:
-    return invalid_request(f"Your request exceeded model token limit: {model.context_length}")
+    return invalid_request(f"Your request exceeded model token limit: {model.context_length}",
+                           pointer="/messages", rule="context_length",
+                           expected=model.context_length)
 
 
 def _prefix_digests(model: ModelSpec, tools: list, messages: list[dict]) -> tuple[bytes, ...]:
@@ -88,7 +90,7 @@ def build_call(
     **params: object,
 ) -> ChatCall:
     """The engine's call for OpenAI-shaped `messages`/`tools` already checked by a surface."""
-    check_media(messages, model, incoming.account, mock.file_lookup)
+    check_media(messages, model, incoming.files)
     costs, tool_tokens, prompt_tokens = prompt_tokens_of(mock, model, messages, tools, thinking)
     max_tokens = _budget(model, prompt_tokens, explicit_max)
     billed = mock.catalog.route(model, prompt_tokens + max_tokens) if model.routes_to else model

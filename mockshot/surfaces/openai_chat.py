@@ -23,6 +23,7 @@ from .relay import relay_response
 from .replies import Relay, Turn, take_turn
 from .sse import EventStream
 from .streams import faulty_frames, paced_stream, plan_stream
+from .variants import parse_header, varied_frames
 
 __all__ = ["create_chat_completion", "parse_chat"]
 
@@ -40,6 +41,7 @@ def validate_body(mock: Mock, body: dict, model: ModelSpec) -> None:
 
 def parse_chat(mock: Mock, incoming: Incoming, body: dict) -> ChatCall:
     """Check an OpenAI-shaped chat body and reduce it to the engine's `ChatCall`."""
+    incoming.variants = parse_header(incoming.headers.get("x-mockshot-variant"))
     if "model" not in body:
         raise invalid_request('model: "model" is a required property')
     model = mock.model(body.get("model"))
@@ -72,12 +74,24 @@ def parse_chat(mock: Mock, incoming: Incoming, body: dict) -> ChatCall:
 
 
 def stream_reply(mock: Mock, incoming: Incoming, call: ChatCall, turn: Turn) -> EventStream:
-    """The same completion as SSE frames, each sent when the clock says it is due."""
+    """The same completion as SSE frames, each sent when the clock says it is due; in
+    the shape of the conformance variations asked for (header, else setting), if any."""
     deltas, waits = plan_stream(mock, incoming, call, turn)
-    frames = stream_frames(turn.completion, deltas, call.include_usage,
-                           mock.settings.system_fingerprint or None)
+    fingerprint = mock.settings.system_fingerprint or None
+    requested = incoming.variants if incoming.variants is not None else mock.settings.variants
+    chosen: list[str] = []
+    if requested:
+        frames, waits, chosen = varied_frames(turn.completion, deltas, waits,
+                                              call.include_usage, fingerprint, requested,
+                                              turn.rng)
+        incoming.entry.variants = tuple(chosen)
+    else:
+        frames = stream_frames(turn.completion, deltas, call.include_usage, fingerprint)
     frames = faulty_frames(incoming.active_fault, frames, error_frame, frames[-1])
-    return paced_stream(mock, incoming, frames, waits)
+    stream = paced_stream(mock, incoming, frames, waits)
+    if chosen:
+        stream.headers = [*stream.headers, (b"x-mockshot-variants", ",".join(chosen).encode())]
+    return stream
 
 
 async def create_chat_completion(mock: Mock, incoming: Incoming) -> Response:

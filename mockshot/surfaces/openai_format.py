@@ -14,7 +14,8 @@ from ..engine.completion import Choice, Completion, ToolCall, Usage
 from ..engine.streaming import Delta
 from ..errors import APIError
 
-__all__ = ["completion_body", "error_frame", "stream_frames", "usage_body"]
+__all__ = ["DONE", "choice_body", "completion_body", "error_frame", "frame_ends", "stream_frames",
+           "usage_body", "usage_frame"]
 
 
 def usage_body(usage: Usage) -> dict:
@@ -66,10 +67,6 @@ def completion_body(completion: Completion) -> bytes:
     )
 
 
-def _chunk_frame(head: bytes, choice: dict, tail: bytes) -> bytes:
-    return head + orjson.dumps(choice) + tail
-
-
 def _delta_body(delta: Delta, completion: Completion) -> dict:
     choice = completion.choices[delta.choice]
     if delta.kind == "start":
@@ -94,28 +91,42 @@ def choice_usage(completion: Completion, choice: Choice) -> Usage:
     return Usage(usage.prompt_tokens, choice.completion_tokens, usage.cached_tokens, thought)
 
 
-def stream_frames(completion: Completion, deltas: list[Delta], include_usage: bool,
-                  fingerprint: str | None) -> list[bytes]:
-    """Every `data:` frame of the stream, in order, ending with `data: [DONE]`."""
+def frame_ends(completion: Completion, fingerprint: str | None) -> tuple[bytes, bytes]:
+    """The bytes every chunk of this stream starts and ends with (around its choices)."""
     head = orjson.dumps({"id": completion.id, "object": "chat.completion.chunk",
                          "created": completion.created, "model": completion.model})
     head = b"data: " + head[:-1] + b',"choices":['
     tail = b"]" + (b',"system_fingerprint":' + orjson.dumps(fingerprint) if fingerprint
                    else b"") + b"}\n\n"
-    frames = []
-    for delta in deltas:
-        if delta.kind == "finish":
-            choice = completion.choices[delta.choice]
-            body = {"index": delta.choice, "delta": {}, "finish_reason": delta.text,
-                    "usage": usage_body(choice_usage(completion, choice))}
-        else:
-            body = {"index": delta.choice, "delta": _delta_body(delta, completion),
-                    "finish_reason": None}
-        frames.append(_chunk_frame(head, body, tail))
+    return head, tail
+
+
+def choice_body(delta: Delta, completion: Completion) -> dict:
+    """One choice's entry in a chunk, for one delta of the plan."""
+    if delta.kind == "finish":
+        choice = completion.choices[delta.choice]
+        return {"index": delta.choice, "delta": {}, "finish_reason": delta.text,
+                "usage": usage_body(choice_usage(completion, choice))}
+    return {"index": delta.choice, "delta": _delta_body(delta, completion),
+            "finish_reason": None}
+
+
+def usage_frame(completion: Completion, head: bytes, tail: bytes) -> bytes:
+    """The `include_usage` chunk: no choices, the whole reply's usage."""
+    return head + b'],"usage":' + orjson.dumps(usage_body(completion.usage)) + tail[1:]
+
+
+DONE = b"data: [DONE]\n\n"
+
+
+def stream_frames(completion: Completion, deltas: list[Delta], include_usage: bool,
+                  fingerprint: str | None) -> list[bytes]:
+    """Every `data:` frame of the stream, in order, ending with `data: [DONE]`."""
+    head, tail = frame_ends(completion, fingerprint)
+    frames = [head + orjson.dumps(choice_body(delta, completion)) + tail for delta in deltas]
     if include_usage:
-        usage = orjson.dumps(usage_body(completion.usage))
-        frames.append(head + b'],"usage":' + usage + tail[1:])
-    frames.append(b"data: [DONE]\n\n")
+        frames.append(usage_frame(completion, head, tail))
+    frames.append(DONE)
     return frames
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 
-from ..billing.prices import cost
+from ..billing.prices import BATCH, LIVE, cost
 from ..billing.refusals import limit_error
 from ..engine.completion import ChatCall, Script, check_satisfiable, complete
 from ..engine.seeding import derive_rng, replay_seed
@@ -53,7 +53,8 @@ async def answer(context: Context, seed: int, parts: tuple[bytes, ...],
     script = _script(reply, context.probe) if reply is not None and reply.scripts_content \
         else None
     completion = complete(call, rng, int(mock.clock.now()), mock.tokenizer, script)
-    incoming.charge = Charge(incoming.account, cost(call, completion), call.prefixes)
+    factor = BATCH if incoming.batch else LIVE  # a batch line pays the batch price
+    incoming.charge = Charge(incoming.account, cost(call, completion, factor), call.prefixes)
     return Turn(completion, rng, reply.pacing if reply else None)
 
 
@@ -90,11 +91,12 @@ async def take_turn(mock: Mock, incoming: Incoming, call: ChatCall,
                     chain: Chain | None = None) -> Turn | Relay:
     """Admit and decide the call, then let the first provider that answers take the turn
     (of `chain`, else the mock's, else the default one). Nothing refused before a
-    provider answers changes any state."""
+    provider answers changes any state. A batch line (`incoming.batch`) needs a positive
+    balance but is outside the tier's live limits."""
     check_satisfiable(call)
     probe, base = chat_probe(incoming, call), fingerprint(call)
     begin = Begin("chat", incoming.account, 0, strict=True, require_balance=True,
-                  limited=True, tokens=call.prompt_tokens + call.max_tokens,
+                  limited=not incoming.batch, tokens=call.prompt_tokens + call.max_tokens,
                   now=mock.clock.now(), fingerprint=None if incoming.pinned else b"chat" + base,
                   prefixes=call.prefixes)
     begun, decision = await mock.scenarios.begin(begin, probe, incoming.scenario)
@@ -116,8 +118,29 @@ async def take_turn(mock: Mock, incoming: Incoming, call: ChatCall,
     for provider in chain.ruled if decision is not None else chain.unruled:
         turn = await provider.answer(context)
         if turn is not None:
+            incoming.entry.served = served_tags(turn, call.stream)
             return turn
     raise RuntimeError("no reply provider answered the call")
+
+
+def served_tags(turn: Turn | Relay, stream: bool) -> tuple[str, ...]:
+    """What kind of reply the client was served, for the coverage report (another
+    server's bytes, relayed, are only that)."""
+    tags = {"stream" if stream else "json"}
+    if isinstance(turn, Relay):
+        return tuple(sorted({*tags, "relayed"}))
+    completion = turn.completion
+    for choice in completion.choices:
+        tags.add(f"finish:{choice.finish_reason}")
+        if choice.tool_calls:
+            tags.add("parallel_tool_calls" if len(choice.tool_calls) > 1 else "tool_calls")
+        if choice.reasoning is not None:
+            tags.add("reasoning")
+    if len(completion.choices) > 1:
+        tags.add("n>1")
+    if completion.usage.cached_tokens:
+        tags.add("cached_tokens")
+    return tuple(sorted(tags))
 
 
 async def unmatched(mock: Mock, probe: Probe, scenario: str | None) -> APIError:

@@ -1,4 +1,6 @@
-"""Files: the pure half of `/v1/files` — reading an upload as a stream (`upload`), the
+"""Files: `/v1/files`. The pure half — reading a multipart upload as a stream (`upload`), the
 checks the service makes before it keeps a file (`formats`, `checks`), file ids (`ids`), the
-bodies it answers with (`objects`, `content`) and the text file-extract gives (`extraction`).
-None of it touches the store: the handlers call these and keep what they return."""
+bodies it answers with (`objects`, `content`) and the text file-extract gives
+(`extraction`) — and the half that keeps files: an upload taken into the store's blob area
+and records (`intake`), `ms://` references resolved for chat (`references`), and the
+endpoints (`handlers`)."""
