@@ -3,7 +3,8 @@ its answer to the client as it arrives, and writes the exchange to a cassette.
 
 It sits after the scripted rules and recorded replies (a call they answer is not
 forwarded) and before the generator, so it answers every call they leave. The body goes
-as the client sent it, with the client's own headers but the hop-by-hop ones; the answer
+as the client sent it, with the client's own headers but the hop-by-hop ones (and
+`X-Mockshot-Test`, this mock's own); the answer
 comes back with its status, content type and the headers that matter (`Retry-After`,
 request and trace ids, rate-limit counters) — in record and replay alike, so a replay
 is indistinguishable from the session it recorded. A stream is cut into SSE events as
@@ -31,8 +32,11 @@ __all__ = ["Recorder", "kept_headers", "split_events"]
 
 log = logging.getLogger("mockshot.record")
 
-HOP_BY_HOP = frozenset({"host", "content-length", "connection", "keep-alive", "te", "trailer",
-                        "transfer-encoding", "upgrade", "proxy-connection", "accept-encoding"})
+# Not forwarded: the hop-by-hop headers, and X-Mockshot-Test, which picks this mock's own
+# test partition (the other steering headers go on, so a mockshot upstream can be steered)
+LOCAL = frozenset({"host", "content-length", "connection", "keep-alive", "te", "trailer",
+                   "transfer-encoding", "upgrade", "proxy-connection", "accept-encoding",
+                   "x-mockshot-test"})
 KEPT = ("content-type", "retry-after")
 KEPT_ENDINGS = ("request-id", "trace-id")
 KEPT_STARTS = ("x-ratelimit-", "ratelimit-")
@@ -92,7 +96,7 @@ class Recorder:
             return None
         path = incoming.operation.partition(" ")[2]
         url = self.root + path + (f"?{incoming.query}" if incoming.query else "")
-        headers = {k: v for k, v in (incoming.headers or {}).items() if k not in HOP_BY_HOP}
+        headers = {k: v for k, v in (incoming.headers or {}).items() if k not in LOCAL}
         client = self._client()
         started = time.perf_counter()  # a duration of the outside world's, like elapsed_ms
         try:
