@@ -171,3 +171,25 @@ def test_a_stale_recording_says_what_changed(upstream, tmp_path, change, says):
     assert answer.status == 422
     assert b"mockshot_stale_recording_error" in answer.body
     assert b"recording 'c-1' (scenario 'c') is stale: " + says in answer.body
+
+
+def test_a_long_session_goes_on_in_parts_each_one_a_scenario(upstream, tmp_path,
+                                                             monkeypatch):
+    monkeypatch.setattr("mockshot.recording.cassettes.PART_VALUES", 200)
+    upstream.mock.reset()
+    path = tmp_path / "long.yaml"
+    use_cassette(on := mock(), path, upstream=upstream.url)
+    app = create_app(mock=on)
+    recorded = [ask(app, chat(f"question {n}", stream=True)) for n in range(6)]
+    parts = sorted(p.name for p in tmp_path.iterdir())
+    assert parts[0] == "long-part2.yaml" and "long.yaml" in parts and len(parts) >= 3
+    assert sum(len(read_scenario_file(str(tmp_path / p))["rules"]) for p in parts) == 6
+    use_cassette(replay := mock(), path, "new", upstream=upstream.url)  # all parts read
+    again = create_app(mock=replay)
+    assert [ask(again, chat(f"question {n}", stream=True)) for n in range(6)] == recorded
+    assert len(upstream.mock.journal()) == 6  # nothing recorded twice
+    with http_client(create_app(Settings(clock="virtual", log_level="warning",
+                                         scenario=(str(tmp_path),), strict=True))) as client:
+        served = [seen(client.post("/v1/chat/completions", headers=AUTH,
+                                   json=chat(f"question {n}", stream=True))) for n in range(6)]
+    assert served == recorded

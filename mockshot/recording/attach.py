@@ -67,10 +67,12 @@ def use_cassette(mock: Mock, path: str | Path, mode: str = "once", *,
     chain is the mock's). `strict` makes a replay refuse calls it has no recording of."""
     path = Path(path)
     effective = _effective(mode, path)
-    if effective in ("replay", "new") and path.exists():
-        document = read_scenario_file(str(path))
-        mock.scenarios.load_sync({**document, "strict": strict or document.get("strict", False)},
-                                 f"{path}: ")
+    if effective in ("replay", "new"):
+        for part in Cassette(path).part_files():
+            document = read_scenario_file(str(part))
+            mock.scenarios.load_sync({**document, "strict": strict or document.get("strict",
+                                                                                   False)},
+                                     f"{part}: ")
     if effective == "replay":
         return InUse(path, effective)
     if upstream is None:

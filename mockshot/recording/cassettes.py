@@ -5,7 +5,9 @@ exchanges. Calls with the same match (the same conversation, surface, model and 
 are one rule with their replies in order, the scenario's own "first unused, then the last
 one again": a 429 and the retry that succeeded replay as a 429 and then a success. The
 file is rewritten whole after every exchange (to a temporary name, then renamed), so an
-interrupted session leaves every exchange it finished and never half a file.
+interrupted session leaves every exchange it finished and never half a file. A session
+too long for one scenario document (`MAX_DOCUMENT_VALUES`) goes on in `<name>-part2.yaml`
+and so on, each part a document of the same scenario well within the bound.
 
 Per-test cassettes are named from the test's node id (`cassette_path`), so a suite's
 recordings sit beside its tests, and `serve --scenario DIR` replays them all.
@@ -22,6 +24,7 @@ from typing import Any
 import orjson
 import yaml
 
+from ..limits import MAX_DOCUMENT_VALUES
 from ..scenarios.files import read_scenario_file
 from .exchange import Options
 
@@ -29,6 +32,7 @@ __all__ = ["Cassette", "cassette_path", "safe_name"]
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._\-\[\]]+")
 MOST_NAME = 100  # characters of a file name taken from a node id (then a hash)
+PART_VALUES = MAX_DOCUMENT_VALUES // 2  # values a part holds before the next one starts
 
 
 class _Flow(dict):
@@ -69,6 +73,34 @@ def _key(match: dict) -> bytes:
     return orjson.dumps(match, option=orjson.OPT_SORT_KEYS)
 
 
+def _values(node: Any) -> int:
+    """The values a document part holds, counted as the scenario checks count them."""
+    count, stack = 0, [node]
+    while stack:
+        item = stack.pop()
+        count += 1
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return count
+
+
+def _parts(rules: list[dict]) -> list[list[dict]]:
+    """The rules in order, cut into parts of at most `PART_VALUES` values each (a rule
+    is never cut: one larger than that is a part of its own)."""
+    parts: list[list[dict]] = [[]]
+    size = 0
+    for rule in rules:
+        cost = _values(rule)
+        if parts[-1] and size + cost > PART_VALUES:
+            parts.append([])
+            size = 0
+        parts[-1].append(rule)
+        size += cost
+    return parts
+
+
 class Cassette:
     """One recording file: its rules in the order first seen, each with its replies."""
 
@@ -81,14 +113,30 @@ class Cassette:
         self._by_match: dict[bytes, dict] = {}
         self.recorded = 0  # exchanges added since this object was made
 
+    def part_path(self, number: int) -> Path:
+        """The file of part `number` (1 is the cassette's own path)."""
+        if number == 1:
+            return self.path
+        return self.path.with_name(f"{self.path.stem}-part{number}{self.path.suffix}")
+
+    def part_files(self) -> list[Path]:
+        """The files this cassette has on disk, part 1 first."""
+        found, number = [], 1
+        while self.part_path(number).exists():
+            found.append(self.part_path(number))
+            number += 1
+        return found
+
     @classmethod
     def read(cls, path: str | Path, options: Options | None = None) -> Cassette:
-        """The cassette at `path`, checked, to add more exchanges to."""
-        document = read_scenario_file(str(path))
-        cassette = cls(path, options, document.get("scenario"))
-        for rule in document["rules"]:
-            cassette.rules.append(rule)
-            cassette._by_match.setdefault(_key(rule.get("match") or {}), rule)
+        """The cassette at `path` (and its parts), checked, to add more exchanges to."""
+        cassette = cls(path, options)
+        for file in cassette.part_files():
+            document = read_scenario_file(str(file))
+            cassette.scenario = document.get("scenario", cassette.scenario)
+            for rule in document["rules"]:
+                cassette.rules.append(rule)
+                cassette._by_match.setdefault(_key(rule.get("match") or {}), rule)
         return cassette
 
     def add(self, match: dict, reply: dict) -> None:
@@ -104,17 +152,17 @@ class Cassette:
         replies = rule["reply"] if isinstance(rule["reply"], list) else [rule["reply"]]
         rule["reply"] = [*replies, reply]
 
-    def document(self) -> dict:
-        """The scenario document this cassette is."""
+    def document(self, rules: list[dict] | None = None) -> dict:
+        """The scenario document this cassette (or the part holding `rules`) is."""
         source = f" from {self.options.source}" if self.options.source else ""
         return {"scenario": self.scenario,
                 "description": f"Recorded by mockshot{source}; "
                                f"{self.options.redaction.describe()}.",
-                "rules": self.rules}
+                "rules": self.rules if rules is None else rules}
 
-    def text(self) -> str:
-        """The file's text: a header comment, then the document as YAML."""
-        document = self.document()
+    def text(self, rules: list[dict] | None = None) -> str:
+        """A file's text: a header comment, then the document as YAML."""
+        document = self.document(rules)
         document["rules"] = [{**rule, "reply": [_flowing(r) for r in rule["reply"]]
                               if isinstance(rule["reply"], list) else _flowing(rule["reply"])}
                              for rule in document["rules"]]
@@ -125,11 +173,17 @@ class Cassette:
                 f"# {self.options.redaction.describe()}.\n{body}")
 
     def save(self) -> None:
-        """Write the file whole: to a temporary name beside it, then renamed over it."""
+        """Write each part whole (to a temporary name beside it, then renamed over it),
+        and remove parts a shorter cassette no longer has."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        temporary.write_text(self.text(), encoding="utf-8")
-        os.replace(temporary, self.path)
+        parts = _parts(self.rules)
+        for number, rules in enumerate(parts, 1):
+            path = self.part_path(number)
+            temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+            temporary.write_text(self.text(rules), encoding="utf-8")
+            os.replace(temporary, path)
+        for stale in self.part_files()[len(parts):]:
+            stale.unlink()
 
 
 def safe_name(text: str) -> str:

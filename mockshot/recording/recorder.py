@@ -88,22 +88,27 @@ class Recorder:
                 transport=self._transport, timeout=httpx.Timeout(900.0, connect=30.0))
         return client
 
-    async def answer(self, context: Context) -> Relay | None:
+    async def _send(self, incoming: Any) -> Any:
+        """The upstream's response to the call, its body not read yet."""
         import httpx
 
-        incoming = context.incoming
-        if incoming.batch:  # a batch line is answered in its batch's result file, here
-            return None
         path = incoming.operation.partition(" ")[2]
         url = self.root + path + (f"?{incoming.query}" if incoming.query else "")
         headers = {k: v for k, v in (incoming.headers or {}).items() if k not in LOCAL}
         client = self._client()
-        started = time.perf_counter()  # a duration of the outside world's, like elapsed_ms
         try:
             request = client.build_request("POST", url, headers=headers, content=incoming.raw)
-            response = await client.send(request, stream=True)
+            return await client.send(request, stream=True)
         except httpx.HTTPError as exc:
             raise self._unreachable(exc) from None
+
+    async def answer(self, context: Context) -> Relay | None:
+        import httpx
+
+        if context.incoming.batch:  # a batch line is answered in its batch's result file
+            return None
+        started = time.perf_counter()  # a duration of the outside world's, like elapsed_ms
+        response = await self._send(context.incoming)
         kept = kept_headers(response.headers)
         raw = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in kept.items()]
         if response.headers.get("content-type", "").startswith("text/event-stream"):
