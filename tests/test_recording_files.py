@@ -166,3 +166,18 @@ def test_a_reply_without_secrets_keeps_its_bytes():
 def test_a_bad_normalise_pattern_is_refused_before_any_call():
     with pytest.raises(ValueError, match="invalid perl operator"):
         Options(normalise=("(?=x)",))
+
+
+def test_a_recording_posted_to_the_control_api_replays_under_its_scenario(tmp_path):
+    """The control API takes a recording like any scenario, and the SQLite store keeps it."""
+    with http_client(create_app(Settings(clock="virtual", log_level="warning",
+                                         state_dir=str(tmp_path)))) as client:
+        loaded = client.post("/_mockshot/scenarios", content=RECORDED,
+                             headers={"content-type": "application/yaml"})
+        answer = client.post("/v1/chat/completions", json=chat("Hello", True),
+                             headers={"Authorization": "Bearer sk-x",
+                                      "X-Mockshot-Scenario": "hand-made"})
+    assert loaded.status_code == 201
+    assert answer.status_code == 200
+    assert answer.content == b'data: {"choices":[]}\n\ndata: [DONE]\n\n'
+    assert answer.headers["content-type"] == "text/event-stream"
