@@ -67,6 +67,10 @@ def _parser() -> argparse.ArgumentParser:
     report = commands.add_parser("report", help="what a client exercised: the coverage "
                                                 "report of a live mock or a saved journal")
     command.add_arguments(report)
+    document = commands.add_parser("openapi", help="print the effective spec (spec + overlay, "
+                                                   "streams described) as JSON")
+    document.add_argument("--version", choices=("3.1", "3.2"), default="3.1",
+                          help="3.2 describes stream events with itemSchema")
     return parser
 
 
@@ -149,4 +153,11 @@ def main(argv: list[str] | None = None) -> int:
         from .contract.command import run
 
         return run(args)
+    if command == "openapi":
+        import json
+
+        from .published import published_document
+
+        print(json.dumps(published_document(args["version"]), indent=1, ensure_ascii=False))
+        return 0
     return _serve(args)

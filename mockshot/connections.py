@@ -23,9 +23,13 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from typing import Any
 
 import orjson
+import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from .settings import Settings
 
 __all__ = ["guarded_protocol"]
 
@@ -89,7 +93,16 @@ class GuardedProtocol(HttpToolsProtocol):
 
     def on_headers_complete(self) -> None:
         super().on_headers_complete()
-        self._current = self.cycle
+        self._current = cycle = self.cycle
+        respond = cycle.send
+
+        async def send(message: dict) -> None:
+            if message["type"] == "http.response.start" and self._reading:
+                cycle.keep_alive = False  # the body is not read: say the connection ends
+            await respond(message)
+
+        send.__self__ = cycle  # as on the bound method: the `reset` fault finds the transport
+        cycle.send = send  # looked up when the app is called, after this returns
 
     def on_message_complete(self) -> None:
         self._reading = False
@@ -128,3 +141,17 @@ class GuardedProtocol(HttpToolsProtocol):
 def guarded_protocol(read_timeout: float) -> type[GuardedProtocol]:
     """The protocol class for one server (uvicorn instantiates it per connection)."""
     return type("GuardedProtocol", (GuardedProtocol,), {"read_timeout": read_timeout})
+
+
+def server_config(app: Any, settings: Settings, log_level: str | None = None) -> uvicorn.Config:
+    """uvicorn's configuration for a served mock (one process or each worker)."""
+    return uvicorn.Config(
+        app,
+        http=guarded_protocol(settings.request_timeout),  # slow clients cannot hold on
+        log_level=(log_level or settings.log_level).lower(),
+        access_log=False,  # mockshot writes its own access line (mockshot.access)
+        lifespan="off",
+        timeout_graceful_shutdown=2,
+        server_header=False,
+        date_header=True,
+    )

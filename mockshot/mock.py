@@ -13,6 +13,7 @@ never see each other's calls, counts, rule uses, states or accounts.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from .billing.plans import Accounts, load_accounts
@@ -33,7 +34,7 @@ from .scenarios.rules import Rule
 from .scenarios.scripting import RuleBuilder
 from .settings import Settings
 from .spec import Spec, Validator
-from .state.clock import Clock, make_clock
+from .state.clock import VIRTUAL_EPOCH, Clock, FileCell, make_clock
 from .state.journal import JournalEntry
 from .state.memory import MemoryStore
 from .state.store import START_STATE, Balance, Store
@@ -46,15 +47,16 @@ class Mock:
 
     def __init__(self, settings: Settings | None = None, *, store: Store | None = None,
                  clock: Clock | None = None, parent: Mock | None = None,
-                 test_id: str | None = None) -> None:
+                 test_id: str | None = None, recover: bool = True) -> None:
         self.settings = settings = settings or Settings()
         self.parts: Parts = parent.parts if parent else parts_for(settings)
         self.spec: Spec = self.parts.spec
         self.catalog: Catalog = self.parts.catalog
         self.tokenizer = self.parts.tokenizer
         self.accounts: Accounts = load_accounts(settings)
-        self.store: Store = store or make_store(settings, self.accounts)
-        self.clock: Clock = clock or make_clock(settings.clock, speed=settings.clock_speed)
+        self.store: Store = store or make_store(settings, self.accounts, recover)
+        self.clock: Clock = clock or make_clock(settings.clock, speed=settings.clock_speed,
+                                                cell=shared_time(settings))
         self.allowed_keys = frozenset(settings.api_key)
         self._chat_validators = self.parts.chat_validators
         self.root: Mock = parent or self
@@ -159,12 +161,22 @@ class Mock:
         return PromptCost(self.tokenizer, model.image_tokens, model.video_tokens)
 
 
-def make_store(settings: Settings, accounts: Accounts) -> Store:
-    """The store settings ask for: SQLite in `state_dir` (imported only then), else memory."""
+def make_store(settings: Settings, accounts: Accounts, recover: bool = True) -> Store:
+    """The store settings ask for: SQLite in `state_dir` (imported only then), else memory.
+    `recover`: this process opens the state first (a worker beside others does not)."""
     options = {"plan": accounts.default, "plans": accounts.plans, "tiers": accounts.tiers,
                "journal_size": settings.journal_size}
     if settings.state_dir:
         from .state.sqlite import SQLiteStore
 
-        return SQLiteStore(settings.state_dir, **options)
+        return SQLiteStore(settings.state_dir, recover=recover, **options)
     return MemoryStore(**options)
+
+
+def shared_time(settings: Settings) -> FileCell | None:
+    """With a state directory, a virtual clock keeps its time there: every worker sharing
+    the directory sees one time, and a restart goes on from it."""
+    if settings.clock != "virtual" or not settings.state_dir:
+        return None
+    Path(settings.state_dir).mkdir(parents=True, exist_ok=True)
+    return FileCell(Path(settings.state_dir) / "clock", VIRTUAL_EPOCH)

@@ -15,7 +15,7 @@ from collections.abc import Callable
 import uvicorn
 
 from .app import create_app
-from .connections import guarded_protocol
+from .connections import server_config
 from .mock import Mock
 from .settings import Settings
 
@@ -35,19 +35,6 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _config(app, settings: Settings, log_level: str | None = None) -> uvicorn.Config:
-    return uvicorn.Config(
-        app,
-        http=guarded_protocol(settings.request_timeout),  # slow clients cannot hold on
-        log_level=(log_level or settings.log_level).lower(),
-        access_log=False,  # mockshot writes its own access line (mockshot.access)
-        lifespan="off",
-        timeout_graceful_shutdown=2,
-        server_header=False,
-        date_header=True,
-    )
-
-
 def base_url(sock: socket.socket) -> str:
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
@@ -61,11 +48,17 @@ def _stop_on_sigterm(signum: int, frame: object) -> None:
 
 def serve(settings: Settings, announce: Callable[[str], None] = print) -> None:
     """Run until SIGINT/SIGTERM. `announce` receives the base URL once the socket is bound."""
+    if settings.workers > 1:
+        from .workers import serve_workers
+
+        sock = bind(settings.host, settings.port)
+        serve_workers(settings, sock, announce, base_url(sock))
+        return
     mock = Mock(settings)
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     sock = bind(settings.host, settings.port)
     announce(base_url(sock))
-    server = uvicorn.Server(_config(create_app(mock=mock), settings))
+    server = uvicorn.Server(server_config(create_app(mock=mock), settings))
     server.run(sockets=[sock])
 
 
@@ -77,7 +70,7 @@ class ServedMock:
         self.mock = mock or Mock(settings)
         self._sock = bind(settings.host, settings.port)
         self.url = base_url(self._sock)
-        config = _config(create_app(mock=self.mock), settings, "warning")
+        config = server_config(create_app(mock=self.mock), settings, "warning")
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._run, daemon=True, name="mockshot")
 

@@ -43,6 +43,7 @@ class Settings:
     voucher: float = 0.0  # USD voucher of each new account (alias: initial_voucher)
     tier: int | None = None  # None: no rate limits; 0-5: that tier's limits for every account
     journal_size: int = 1000
+    workers: int = 1  # processes answering on one port (they share --state-dir)
     state_dir: str | None = None  # keep state in DIR/state.db (SQLite): restarts keep it
     prompt_cache: bool = True
     pacing: bool = True  # stream at each model's speed (on the clock); false: instant
@@ -119,6 +120,7 @@ HELP = {
     "voucher": "USD voucher each new account starts with (spent before cash)",
     "tier": "rate-limit tier 0-5 of every account (default: no limits)",
     "journal_size": "requests the journal keeps (oldest dropped first)",
+    "workers": "worker processes on one port, sharing the state in --state-dir (default 1)",
     "state_dir": "keep accounts, rules' progress, the journal (and files) in DIR; "
                  "default: in memory",
     "prompt_cache": "report cached_tokens for repeated prompt prefixes",

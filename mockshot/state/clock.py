@@ -9,10 +9,14 @@ perf_counter duration, not a timestamp).
 from __future__ import annotations
 
 import asyncio
+import mmap
+import os
+import struct
 import time
 from typing import Protocol
 
-__all__ = ["LATEST_TIME", "Clock", "RealClock", "VirtualClock", "make_clock"]
+__all__ = ["LATEST_TIME", "Clock", "FileCell", "MemoryCell", "RealClock", "TimeCell",
+           "VirtualClock", "make_clock"]
 
 VIRTUAL_EPOCH = 1767225600.0  # 2026-01-01T00:00:00Z: fixed, so a seed reproduces bytes
 LATEST_TIME = 253402300799.0  # 9999-12-31T23:59:59Z: later times break date formatting
@@ -44,6 +48,48 @@ class RealClock:
             await asyncio.sleep(seconds / self.speed)
 
 
+class TimeCell(Protocol):
+    """Where a virtual clock keeps its time: this process's memory, or a place several
+    processes share (`FileCell`), so moving the clock moves it for every worker."""
+
+    def get(self) -> float: ...
+
+    def set(self, value: float) -> None: ...
+
+
+class MemoryCell:
+    __slots__ = ("value",)
+
+    def __init__(self, value: float) -> None:
+        self.value = value
+
+    def get(self) -> float:
+        return self.value
+
+    def set(self, value: float) -> None:
+        self.value = value
+
+
+class FileCell:
+    """The time as 8 bytes of a file every worker maps into memory: a read is a memory
+    read, a write is seen by every process at once (and survives a restart)."""
+
+    def __init__(self, path: str | os.PathLike, start: float) -> None:
+        fresh = not os.path.exists(path) or os.path.getsize(path) != 8
+        with open(path, "a+b") as handle:
+            if fresh:
+                handle.truncate(0)
+                handle.write(struct.pack("<d", start))
+                handle.flush()
+            self._map = mmap.mmap(handle.fileno(), 8)
+
+    def get(self) -> float:
+        return struct.unpack_from("<d", self._map)[0]
+
+    def set(self, value: float) -> None:
+        struct.pack_into("<d", self._map, 0, value)
+
+
 class VirtualClock:
     """Time that moves only when told to: by `advance`, `set`, or a simulated wait.
 
@@ -53,33 +99,35 @@ class VirtualClock:
 
     virtual = True
 
-    def __init__(self, start: float = VIRTUAL_EPOCH) -> None:
-        self._now = start
+    def __init__(self, start: float = VIRTUAL_EPOCH, cell: TimeCell | None = None) -> None:
+        self._cell = cell or MemoryCell(start)
 
     def now(self) -> float:
-        return self._now
+        return self._cell.get()
 
     def advance(self, seconds: float) -> float:
         if seconds < 0:
             raise ValueError("the clock cannot go back; use set() to move it anywhere")
-        self._now = min(self._now + seconds, LATEST_TIME)
-        return self._now
+        moved = min(self._cell.get() + seconds, LATEST_TIME)
+        self._cell.set(moved)
+        return moved
 
     def set(self, timestamp: float) -> float:
         if not 0 <= timestamp <= LATEST_TIME:
             raise ValueError(f"the clock must stay a Unix timestamp from 0 to {LATEST_TIME:.0f}")
-        self._now = timestamp
-        return self._now
+        self._cell.set(timestamp)
+        return timestamp
 
     async def sleep(self, seconds: float) -> None:
         if seconds > 0:
-            self._now = min(self._now + seconds, LATEST_TIME)
+            self._cell.set(min(self._cell.get() + seconds, LATEST_TIME))
         await asyncio.sleep(0)
 
 
-def make_clock(kind: str, start: float | None = None, speed: float = 1.0) -> Clock:
+def make_clock(kind: str, start: float | None = None, speed: float = 1.0,
+               cell: TimeCell | None = None) -> Clock:
     if kind == "virtual":
-        return VirtualClock(VIRTUAL_EPOCH if start is None else start)
+        return VirtualClock(VIRTUAL_EPOCH if start is None else start, cell)
     if kind == "real":
         return RealClock(speed)
     raise ValueError(f"clock must be 'real' or 'virtual', not {kind!r}")
