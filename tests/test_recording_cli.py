@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from mockshot import ServedMock, Settings
+from mockshot import ServedMock, Settings, cli
 from mockshot.transport import httpx_module
 
 from .recording import AUTH, UPSTREAM_RULES, chat, seen
@@ -67,3 +67,12 @@ def test_the_readmes_commands_record_check_replay_and_diff(tmp_path):
     assert diffed.returncode in (0, 1), diffed.stderr
     assert diffed.stdout.rstrip().endswith("exchange(s) compared, "
                                            f"{diffed.stdout.count('difference(s)')} with drift")
+
+
+def test_recording_takes_one_worker(tmp_path, capsys):
+    status = cli.main(["record", "--upstream", "http://127.0.0.1:9", "--out", str(tmp_path),
+                       "--workers", "2", "--state-dir", str(tmp_path / "state"),
+                       "--port", "0"])
+    assert status == 2
+    assert "record with one worker; each of 2 would write the recording over the others'" \
+        in capsys.readouterr().err
