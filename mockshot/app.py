@@ -14,6 +14,7 @@ from .control import api as admin
 from .errors import APIError
 from .incoming import Incoming
 from .mock import Mock
+from .recording.chain import providers_for
 from .resources import account
 from .resources.batches import handlers as batches
 from .resources.files import handlers as files
@@ -69,6 +70,8 @@ SELF_SCRIPTED = ("chat", "estimate")
 def create_app(settings: Settings | None = None, *, mock: Mock | None = None) -> MockApp:
     """Build a mock server app; `app.mock` is its `Mock`."""
     mock = mock or Mock(settings)
+    if not mock.providers:  # a cassette may have set the chain already
+        mock.providers = providers_for(mock.settings)
     routes = admin.routes(mock)
     for op in mock.spec.operations:
         handler = HANDLERS.get(op.name, not_served)

@@ -1,4 +1,4 @@
-"""`mockshot serve | check | report`: the command line is a mirror of `Settings`.
+"""`mockshot serve | record | check | diff | report`: the command line mirrors `Settings`.
 
 Every setting is a flag here (generated from the Settings fields, so none can be
 forgotten), a `MOCKSHOT_*` variable and a config-file key of the same name. A bad setting
@@ -16,7 +16,9 @@ from .settings import ALIASES, CHOICES, CONFIG_ONLY, HELP, Settings, SettingsErr
 
 __all__ = ["main"]
 
-REPEATABLE = ("api_key", "scenario", "variants")
+REPEATABLE = ("api_key", "scenario", "variants", "record_normalise", "redact_header",
+              "redact_field")
+RECORD_AS = {"record_upstream": "upstream", "record_out": "out"}  # `record`'s own names
 
 
 def _add_setting(parser: argparse.ArgumentParser, name: str, default: object) -> None:
@@ -35,18 +37,31 @@ def _add_setting(parser: argparse.ArgumentParser, name: str, default: object) ->
     parser.add_argument(flag, **kwargs)
 
 
+def _add_settings(parser: argparse.ArgumentParser, skip: tuple[str, ...] = ()) -> None:
+    for f in fields(Settings):
+        if f.name not in CONFIG_ONLY and f.name not in skip:
+            _add_setting(parser, f.name, f.default)
+    for alias, name in ALIASES.items():
+        parser.add_argument("--" + alias.replace("_", "-"), dest=alias, type=float,
+                            default=None, help=f"older name of --{name.replace('_', '-')}")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mockshot", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="serve the mock API over HTTP")
-    for f in fields(Settings):
-        if f.name not in CONFIG_ONLY:
-            _add_setting(serve, f.name, f.default)
-    for alias, name in ALIASES.items():
-        serve.add_argument("--" + alias.replace("_", "-"), dest=alias, type=float,
-                           default=None, help=f"older name of --{name.replace('_', '-')}")
+    _add_settings(commands.add_parser("serve", help="serve the mock API over HTTP"))
+    record = commands.add_parser("record", help="serve, forwarding chat calls to an upstream "
+                                                "and recording each exchange")
+    for name, flag in RECORD_AS.items():
+        record.add_argument(f"--{flag}", dest=name, required=True, help=HELP[name],
+                            metavar="URL" if flag == "upstream" else "DIR")
+    _add_settings(record, skip=tuple(RECORD_AS))
     check = commands.add_parser("check", help="check scenario files and report every mistake")
-    check.add_argument("files", nargs="+", help="scenario files (YAML or JSON)")
+    check.add_argument("files", nargs="+", help="scenario files (YAML or JSON) or directories")
+    diff = commands.add_parser("diff", help="replay recordings against mockshot's generator "
+                                            "and list where the shapes differ")
+    diff.add_argument("paths", nargs="+", help="recordings: files or directories")
+    diff.add_argument("--json", action="store_true", help="print the report as JSON")
     from .contract import command
 
     report = commands.add_parser("report", help="what a client exercised: the coverage "
@@ -68,13 +83,13 @@ def _announce(url: str) -> None:
 
 
 def _check(files: list[str]) -> int:
-    from .scenarios.files import check_files
+    from .scenarios.files import check_files, scenario_paths
 
     problems = check_files(files)
     for line in problems:
         print(line, file=sys.stderr)
     if not problems:
-        print(f"{len(files)} scenario file(s) OK")
+        print(f"{len(scenario_paths(files))} scenario file(s) OK")
     return 1 if problems else 0
 
 
@@ -90,8 +105,14 @@ def _serve(args: dict) -> int:
     from .server import serve
     from .state.sqlite_schema import StateFileError
 
+    def announce(url: str) -> None:
+        _announce(url)
+        if settings.record_upstream:
+            print(f"  recording: chat calls no rule answers go to {settings.record_upstream}; "
+                  f"each exchange is written to {settings.record_out}/", flush=True)
+
     try:
-        serve(settings, _announce)
+        serve(settings, announce)
     except KeyboardInterrupt:  # uvicorn re-raises the signal after a clean shutdown
         return 0
     except ScenarioFileError as exc:
@@ -109,11 +130,25 @@ def _serve(args: dict) -> int:
     return 0
 
 
+def _diff(paths: list[str], as_json: bool) -> int:
+    from .recording.drift import DriftError, drift_report, render_report
+
+    try:
+        report = drift_report(paths)
+    except DriftError as exc:
+        print(f"mockshot diff: {exc}", file=sys.stderr)
+        return 2
+    print(render_report(report, as_json))
+    return 1 if any(item.differences for item in report) else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = vars(_parser().parse_args(argv))
     command = args.pop("command")
     if command == "check":
         return _check(args["files"])
+    if command == "diff":
+        return _diff(args["paths"], args["json"])
     if command == "report":
         from .contract.command import run
 

@@ -29,7 +29,7 @@ from .errors import (
 from .partitions import Partitions
 from .parts import Parts, parts_for
 from .scenarios.book import ScenarioBook
-from .scenarios.files import read_scenario_file
+from .scenarios.files import read_scenario_file, scenario_paths
 from .scenarios.rules import Rule
 from .scenarios.scripting import RuleBuilder
 from .settings import Settings
@@ -64,7 +64,9 @@ class Mock:
         self.partitions = Partitions(self._child, settings.max_partitions)
         self.scenarios = ScenarioBook(self.store, settings.strict)
         self._rules_made = 0
-        for path in settings.scenario:
+        # the chat reply chain (a `Chain`; None: the default one); a partition shares its root's
+        self.providers: Any = parent.providers if parent else None
+        for path in scenario_paths(settings.scenario):
             self.scenarios.load_sync(read_scenario_file(path), f"{path}: ")
 
     # -- partitions: one child mock per test ---------------------------------------------

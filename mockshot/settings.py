@@ -50,8 +50,16 @@ class Settings:
     system_fingerprint: str = "fpv0_1c3effa9"
     tokenizer_model: str | None = None
     admin_token: str | None = None
-    scenario: tuple[str, ...] = ()  # scenario files loaded at start-up
+    scenario: tuple[str, ...] = ()  # scenario files (or directories of them) loaded at start-up
     strict: bool = False  # unmatched chat calls get an error instead of generated replies
+    replay_pacing: float = 1.0  # share of a recording's waits a replay keeps (0: none)
+    record_upstream: str | None = None  # forward chat calls no rule answers here, and record
+    record_out: str | None = None  # the directory recordings are written to
+    record_cassette: str = "recording"  # the recording's file (and scenario) name
+    record_match: str = "conversation"  # or "digest": match every message, not a subset
+    record_normalise: tuple[str, ...] = ()  # RE2 patterns of volatile text, read as <*>
+    redact_header: tuple[str, ...] = ()  # headers never written (beyond the credentials)
+    redact_field: tuple[str, ...] = ()  # JSON fields never written, at any depth
     batch_validating_seconds: float = 1.0  # a batch's phases, on the mock's clock
     batch_in_progress_seconds: float = 2.0
     batch_finalizing_seconds: float = 1.0
@@ -120,8 +128,21 @@ HELP = {
     "system_fingerprint": "system_fingerprint on stream chunks ('' for none)",
     "tokenizer_model": "Kimi tiktoken.model file for exact token counts (needs tiktoken)",
     "admin_token": "token the /_mockshot/ control API requires off loopback",
-    "scenario": "scenario file (YAML or JSON) to load (repeatable)",
+    "scenario": "scenario file (YAML or JSON), or a directory of them such as a recording, "
+                "to load (repeatable)",
     "strict": "answer chat calls no scenario rule matches with an error",
+    "replay_pacing": "share of a recording's waits a replay keeps (default 1; 0 sends at once)",
+    "record_upstream": "forward chat calls no rule answers to this server (its root URL, "
+                       "e.g. https://api.moonshot.ai) and record each exchange",
+    "record_out": "directory the recording is written to (with --record-upstream)",
+    "record_cassette": "name of the recording's file in that directory (default recording)",
+    "record_match": "conversation (default: turn, last user message, tool results) or "
+                    "digest (every message)",
+    "record_normalise": "RE2 pattern of volatile text (timestamps, ids) that recordings "
+                        "match as <*> (repeatable)",
+    "redact_header": "header never written to a recording, beside Authorization and "
+                     "x-api-key (repeatable)",
+    "redact_field": "JSON field never written to a recording, at any depth (repeatable)",
     "batch_validating_seconds": "seconds a batch is validating (on the clock; default 1)",
     "batch_in_progress_seconds": "seconds a batch is in_progress, its lines answered "
                                  "evenly through them (default 2)",
@@ -134,6 +155,9 @@ HELP = {
 
 
 CONFIG_ONLY = ("models", "accounts", "tiers")  # lists of tables: a config file's keys only
+# comma-separated in the environment
+TUPLES = ("api_key", "scenario", "variants", "redact_header", "redact_field")
+PATTERNS = ("record_normalise",)  # lists too, but never split: a regex may hold commas
 ALIASES = {"initial_balance": "balance", "initial_voucher": "voucher"}  # older names
 
 
@@ -141,9 +165,11 @@ def _coerce(name: str, default: Any, value: Any) -> Any:
     try:
         if name == "tier":
             return None if value in (None, "", "none") else _whole(value)
-        if name in ("api_key", "scenario", "variants"):
+        if name in TUPLES:
             items = value.split(",") if isinstance(value, str) else value
             return tuple(str(item).strip() for item in items if str(item).strip())
+        if name in PATTERNS:
+            return (value,) if isinstance(value, str) else tuple(str(item) for item in value)
         if name in CONFIG_ONLY:
             return tuple(dict(item) for item in value)
         if isinstance(default, bool):
@@ -161,6 +187,7 @@ def _coerce(name: str, default: Any, value: Any) -> Any:
 
 CHOICES = {
     "clock": ("real", "virtual"),
+    "record_match": ("conversation", "digest"),
     "log_level": ("debug", "info", "warning", "error", "critical"),
 }
 SEED_RANGE = (-(2**63), 2**63 - 1)
@@ -181,6 +208,11 @@ def _check_range(name: str, value: Any) -> None:
         raise SettingsError(f"setting {name}: must be a number of seconds, 0 or more")
     if name in ("clock_speed", "request_timeout") and not 0 < value < float("inf"):
         raise SettingsError(f"setting {name}: must be a positive number")
+    if name == "replay_pacing" and not 0 <= value < float("inf"):
+        raise SettingsError("setting replay_pacing: must be a number, 0 or more")
+    if name == "record_upstream" and value is not None and not value.startswith(
+            ("http://", "https://")):
+        raise SettingsError(f"setting record_upstream: {value!r} is not an http(s) URL")
     if name in ("balance", "voucher") and not math.isfinite(value):
         raise SettingsError(f"setting {name}: must be a finite number of USD")
     if name == "voucher" and value < 0:

@@ -31,6 +31,9 @@ def _shared_settings(settings: Settings) -> None:
     if not settings.state_dir:
         raise SettingsError(f"setting workers: {settings.workers} workers need state they "
                             "share; give --state-dir DIR")
+    if settings.record_upstream:  # a recording is one file each worker would rewrite
+        raise SettingsError("setting workers: record with one worker; each of "
+                            f"{settings.workers} would write the recording over the others'")
 
 
 def _recover(settings: Settings) -> None:

@@ -23,6 +23,7 @@ import jsonschema
 from ..errors import clip
 from ..limits import MAX_DEPTH, MAX_DOCUMENT_VALUES
 from .patterns import compile_pattern
+from .recorded_checks import recorded_problems
 
 __all__ = ["CHAT_OPERATIONS", "STREAM_KINDS", "Problem", "ScenarioError", "check_document",
            "fault_problems", "is_chat_operation", "pacing_problems", "scenario_schema"]
@@ -191,13 +192,15 @@ def _name_problems(base: tuple, rule: dict, names: set[str]) -> list[Problem]:
 
 
 def _regex_problems(base: tuple, match: dict) -> list[Problem]:
+    patterns = [(("match", key), match[key]) for key in ("regex", "any_regex") if key in match]
+    normalise = (match.get("conversation") or {}).get("normalise") or ()
+    patterns += [(("match", "conversation", "normalise", i), p) for i, p in enumerate(normalise)]
     out = []
-    for key in ("regex", "any_regex"):
-        if key in match:
-            try:
-                compile_pattern(match[key])
-            except ValueError as exc:
-                out.append(Problem((*base, "match", key), f"not a valid regex: {exc}"))
+    for where, pattern in patterns:
+        try:
+            compile_pattern(pattern)
+        except ValueError as exc:
+            out.append(Problem((*base, *where), f"not a valid regex: {exc}"))
     return out
 
 
@@ -226,10 +229,16 @@ def _rule_problems(index: int, rule: dict, names: set[str]) -> list[Problem]:
     operations = match.get("operation", "chat")
     operations = [operations] if isinstance(operations, str) else operations
     chat_only = all(is_chat_operation(op) for op in operations)
+    if "conversation" in match and not chat_only:
+        out.append(Problem((*base, "match", "conversation"), "conversation matches chat "
+                                                             "calls only"))
     replies = rule["reply"] if isinstance(rule["reply"], list) else [rule["reply"]]
     for at, reply in enumerate(replies):
         where = (*base, "reply", at) if isinstance(rule["reply"], list) else (*base, "reply")
         out.extend(_reply_problems(where, reply, match, chat_only))
+        if "recorded" in reply:
+            out.extend(Problem(path, message) for path, message in
+                       recorded_problems((*where, "recorded"), reply, match, operations))
     return out
 
 

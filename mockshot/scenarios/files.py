@@ -16,7 +16,9 @@ import yaml
 from .checks import Problem, check_document
 from .documents import parse_yaml
 
-__all__ = ["ScenarioFileError", "check_files", "read_scenario_file"]
+__all__ = ["ScenarioFileError", "check_files", "read_scenario_file", "scenario_paths"]
+
+SUFFIXES = (".yaml", ".yml", ".json")
 
 
 class ScenarioFileError(ValueError):
@@ -90,14 +92,38 @@ def _report(path: str, node: yaml.Node | None, problem: Problem) -> str:
     return f"{path}:{_line(node, problem.path)}: {problem.where()}: {problem.message}"
 
 
-def check_files(paths: list[str]) -> list[str]:
-    """Every mistake in every file, one line each (`file:line: where: what`)."""
-    lines: list[str] = []
+def scenario_paths(paths: list[str] | tuple[str, ...]) -> list[str]:
+    """`paths` with each directory replaced by the scenario files under it (`.yaml`,
+    `.yml`, `.json`, at any depth, in name order): a recorded directory is a scenario."""
+    out: list[str] = []
     for path in paths:
+        if not Path(path).is_dir():
+            out.append(path)
+            continue
+        found = sorted(str(p) for p in Path(path).rglob("*")
+                       if p.suffix in SUFFIXES and p.is_file())
+        if not found:
+            raise ScenarioFileError(f"{path}: a directory with no scenario files "
+                                    f"({', '.join(SUFFIXES)}) in it")
+        out.extend(found)
+    return out
+
+
+def check_files(paths: list[str]) -> list[str]:
+    """Every mistake in every file (or directory of files), one line each
+    (`file:line: where: what`)."""
+    lines: list[str] = []
+    for given in paths:
         try:
-            data, node = _load(path)
+            found = scenario_paths([given])
         except ScenarioFileError as exc:
             lines.append(str(exc))
             continue
-        lines.extend(_report(path, node, p) for p in check_document(data))
+        for path in found:
+            try:
+                data, node = _load(path)
+            except ScenarioFileError as exc:
+                lines.append(str(exc))
+                continue
+            lines.extend(_report(path, node, p) for p in check_document(data))
     return lines

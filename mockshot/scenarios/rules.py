@@ -15,8 +15,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..state.store import Candidate
+from .conversation import ConversationMatch, conversation_match
 from .faults import Fault, parse_fault
 from .patterns import Pattern, compile_pattern
+from .recorded import Recorded, recorded_from_dict
 
 __all__ = [
     "Match",
@@ -88,6 +90,7 @@ class Match:
     header: tuple[tuple[str, str], ...] = ()
     nth: tuple[int, ...] = ()
     state: str | None = None
+    conversation: ConversationMatch | None = None  # what recorded rules match on
 
     def operation_matches(self, probe: Probe) -> bool:
         for wanted in self.operation:
@@ -182,8 +185,12 @@ def _check_nth(m: Match, p: Probe) -> str | None:
     return None
 
 
+def _check_conversation(m: Match, p: Probe) -> str | None:
+    return m.conversation.miss(p.messages) if m.conversation is not None else None
+
+
 # What the call alone decides; `nth` and the scenario state are the store's to judge.
-_LOCAL_CHECKS = (_check_model, _check_text, _check_tools, _check_request)
+_LOCAL_CHECKS = (_check_model, _check_text, _check_tools, _check_request, _check_conversation)
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +209,7 @@ class Reply:
     error: dict | None = None
     fault: Fault | None = None
     pacing: dict | None = None
+    recorded: Recorded | None = None  # bytes another server sent, sent again verbatim
 
     @property
     def scripts_content(self) -> bool:
@@ -247,9 +255,10 @@ def _reply(data: dict) -> Reply:
     calls = tuple(ScriptedToolCall(c["name"], c.get("arguments"))
                   for c in data.get("tool_calls") or ())
     fault = parse_fault(data["fault"]) if data.get("fault") else None
+    recorded = recorded_from_dict(data["recorded"]) if data.get("recorded") else None
     return Reply(data.get("content"), data.get("reasoning"), calls, data.get("finish_reason"),
                  tuple(sorted((data.get("usage") or {}).items())), _error(data.get("error")),
-                 fault, data.get("pacing"))
+                 fault, data.get("pacing"), recorded)
 
 
 def _match(data: dict) -> Match:
@@ -272,6 +281,8 @@ def _match(data: dict) -> Match:
         header=tuple((str(k).lower(), v) for k, v in (data.get("header") or {}).items()),
         nth=tuple(int(n) for n in _tuple(data.get("nth"))),
         state=data.get("state"),
+        conversation=conversation_match(data["conversation"]) if data.get("conversation")
+        else None,
     )
 
 

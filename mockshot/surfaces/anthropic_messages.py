@@ -41,7 +41,8 @@ from ..spec import Validator, spec_dir
 from ..steering import check_fault_fits
 from .anthropic_format import MESSAGE_STOP, error_body, error_event, message_body, stream_events
 from .chat import build_call, prompt_tokens_of
-from .replies import Turn, take_turn
+from .relay import relay_response
+from .replies import Relay, Turn, take_turn
 from .sse import EventStream
 from .streams import faulty_frames, paced_stream, plan_stream
 
@@ -247,6 +248,8 @@ async def create_message(mock: Mock, incoming: Incoming) -> Response:
     call = parse_message(mock, incoming, incoming.body)
     check_fault_fits(incoming.fault, call.stream)
     turn = await take_turn(mock, incoming, call)
+    if isinstance(turn, Relay):
+        return relay_response(mock, incoming, turn, error_event, MESSAGE_STOP)
     if call.stream:
         return stream_reply(mock, incoming, call, turn)
     sequence = stop_sequence(call, turn.completion.choices[0])

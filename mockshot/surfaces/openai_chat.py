@@ -19,7 +19,8 @@ from ..mock import Mock
 from ..steering import check_fault_fits
 from .chat import build_call
 from .openai_format import completion_body, error_frame, stream_frames
-from .replies import Turn, take_turn
+from .relay import relay_response
+from .replies import Relay, Turn, take_turn
 from .sse import EventStream
 from .streams import faulty_frames, paced_stream, plan_stream
 from .variants import parse_header, varied_frames
@@ -27,6 +28,7 @@ from .variants import parse_header, varied_frames
 __all__ = ["create_chat_completion", "parse_chat"]
 
 PATH = "/v1/chat/completions"
+DONE = b"data: [DONE]\n\n"
 
 
 def validate_body(mock: Mock, body: dict, model: ModelSpec) -> None:
@@ -96,6 +98,8 @@ async def create_chat_completion(mock: Mock, incoming: Incoming) -> Response:
     call = parse_chat(mock, incoming, incoming.body)
     check_fault_fits(incoming.fault, call.stream)
     turn = await take_turn(mock, incoming, call)
+    if isinstance(turn, Relay):
+        return relay_response(mock, incoming, turn, error_frame, DONE)
     if call.stream:
         return stream_reply(mock, incoming, call, turn)
     return json_response(completion_body(turn.completion))

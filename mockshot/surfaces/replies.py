@@ -1,10 +1,12 @@
 """Taking a chat turn: admit and decide the call in one store step, then ask the reply
 providers, in order, who answers it.
 
-The chain today is (scripted rules, the seeded generator); a recorder or a cassette slots
-in by adding a provider, without touching the surfaces. Every provider answers with the
-same `Turn` (a completion and the generator that keeps drawing for its stream), so
-framing, pacing and faults stay shared.
+The default chain asks, for a call a scenario rule took, its recording (mockshot/
+recording/replay.py) and else its script; for a call none took, the seeded generator. A
+mock that records (`mock.providers`, set by `create_app`) asks a forwarding recorder
+before the generator. A provider answers with a `Turn` (a completion and the generator
+that keeps drawing for its stream), so framing, pacing and faults stay shared, or with a
+`Relay`: bytes another server sent, which the surfaces send verbatim (turns.py).
 
 Seeds. With `X-Mockshot-Seed` the reply is a function of (seed, call) alone. Without it,
 identical calls vary by their ordinal, folded into a replay seed (`engine.seeding`) that
@@ -16,54 +18,25 @@ same calls against the same rules.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass
-from random import Random
-from typing import Protocol
 
 from ..billing.prices import BATCH, LIVE, cost
 from ..billing.refusals import limit_error
-from ..engine.completion import ChatCall, Completion, Script, check_satisfiable, complete
+from ..engine.completion import ChatCall, Script, check_satisfiable, complete
 from ..engine.seeding import derive_rng, replay_seed
 from ..errors import APIError, account_label, scripted
 from ..incoming import Incoming
 from ..mock import Mock
-from ..scenarios.book import Decision, fault_of
+from ..recording.replay import RecordedReplies
+from ..scenarios.book import fault_of
 from ..scenarios.faults import Fault
 from ..scenarios.firing import fire_fault, scripted_error
 from ..scenarios.rules import Probe, Reply, last_user, render
-from ..state.store import LIMITED, QUOTA, UNMATCHED, Begin, Begun, Charge
+from ..state.store import LIMITED, QUOTA, UNMATCHED, Begin, Charge
 from .chat import chat_probe, fingerprint
+from .turns import Chain, Context, Relay, ReplyProvider, Turn
 
-__all__ = ["GeneratedReplies", "ReplyProvider", "ScriptedReplies", "Turn", "take_turn"]
-
-
-@dataclass(slots=True)
-class Turn:
-    """A decided reply: the completion, the generator that continues to draw for it, and
-    a scenario's pacing (a fault that fired is `incoming.active_fault`)."""
-
-    completion: Completion
-    rng: Random
-    pacing: dict | None = None
-
-
-@dataclass(slots=True)
-class Context:
-    """What every provider sees of the call being answered."""
-
-    mock: Mock
-    incoming: Incoming
-    call: ChatCall
-    probe: Probe
-    base: bytes  # the call's fingerprint
-    begun: Begun
-    decision: Decision | None
-
-
-class ReplyProvider(Protocol):
-    async def answer(self, context: Context) -> Turn | None:
-        """This provider's turn for the call, or None to leave it to the next."""
+__all__ = ["DEFAULT_CHAIN", "Chain", "Context", "GeneratedReplies", "Relay", "ReplyProvider",
+           "ScriptedReplies", "Turn", "answer", "take_turn"]
 
 
 async def answer(context: Context, seed: int, parts: tuple[bytes, ...],
@@ -110,14 +83,16 @@ class GeneratedReplies:
         return await answer(context, seed, (context.base,), None)
 
 
-DEFAULT_PROVIDERS: tuple[ReplyProvider, ...] = (ScriptedReplies(), GeneratedReplies())
+DEFAULT_CHAIN = Chain(ruled=(RecordedReplies(), ScriptedReplies()),
+                      unruled=(GeneratedReplies(),))
 
 
 async def take_turn(mock: Mock, incoming: Incoming, call: ChatCall,
-                    providers: Sequence[ReplyProvider] = DEFAULT_PROVIDERS) -> Turn:
-    """Admit and decide the call, then let the first provider that answers take the turn.
-    Nothing refused before a provider answers changes any state. A batch line
-    (`incoming.batch`) needs a positive balance but is outside the tier's live limits."""
+                    chain: Chain | None = None) -> Turn | Relay:
+    """Admit and decide the call, then let the first provider that answers take the turn
+    (of `chain`, else the mock's, else the default one). Nothing refused before a
+    provider answers changes any state. A batch line (`incoming.batch`) needs a positive
+    balance but is outside the tier's live limits."""
     check_satisfiable(call)
     probe, base = chat_probe(incoming, call), fingerprint(call)
     begin = Begin("chat", incoming.account, 0, strict=True, require_balance=True,
@@ -139,17 +114,22 @@ async def take_turn(mock: Mock, incoming: Incoming, call: ChatCall,
         call.cached_tokens = call.prefix_tokens[begun.prefix_hits - 1]
     incoming.entry.unmatched = decision is None and mock.scenarios.has_rules
     context = Context(mock, incoming, call, probe, base, begun, decision)
-    for provider in providers:
+    chain = chain or mock.providers or DEFAULT_CHAIN
+    for provider in chain.ruled if decision is not None else chain.unruled:
         turn = await provider.answer(context)
         if turn is not None:
-            incoming.entry.served = served_tags(turn.completion, call.stream)
+            incoming.entry.served = served_tags(turn, call.stream)
             return turn
     raise RuntimeError("no reply provider answered the call")
 
 
-def served_tags(completion: Completion, stream: bool) -> tuple[str, ...]:
-    """What kind of reply the client was served, for the coverage report."""
+def served_tags(turn: Turn | Relay, stream: bool) -> tuple[str, ...]:
+    """What kind of reply the client was served, for the coverage report (another
+    server's bytes, relayed, are only that)."""
     tags = {"stream" if stream else "json"}
+    if isinstance(turn, Relay):
+        return tuple(sorted({*tags, "relayed"}))
+    completion = turn.completion
     for choice in completion.choices:
         tags.add(f"finish:{choice.finish_reason}")
         if choice.tool_calls:

@@ -38,7 +38,8 @@ class EventStream:
         self.headers = HEADERS + (headers or [])
 
     async def _pump(self, send) -> None:
-        await send({"type": "http.response.start", "status": 200, "headers": self.headers})
+        await send({"type": "http.response.start", "status": self.status_code,
+                    "headers": self.headers})
         async for frame in self.frames:
             await send({"type": "http.response.body", "body": frame, "more_body": True})
         await send({"type": "http.response.body", "body": b"", "more_body": False})

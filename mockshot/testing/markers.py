@@ -2,8 +2,9 @@
 
 A marker takes any `Settings` field (seed, strict, scenario, balance, tier, variants, ...,
 and every setting added later: the vocabulary is Settings', not a copy) plus the plugin's
-own options (`assert_all_used`). Markers on the test win over its class's, which win over its
-module's; the command line's `--mockshot-seed` is the default a marker's seed overrides.
+own options (`assert_all_used`, `cassette`). Markers on the test win over its class's,
+which win over its module's; the command line's `--mockshot-seed` is the default a
+marker's seed overrides.
 Scenario paths are read relative to the test's file when they exist there.
 """
 
@@ -14,11 +15,12 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from ..recording.attach import MODES
 from ..settings import CONFIG_ONLY, Settings, SettingsError
 
 __all__ = ["FIXTURE_DEFAULTS", "MarkerError", "Options", "options_from"]
 
-PLUGIN_OPTIONS = ("assert_all_used",)
+PLUGIN_OPTIONS = ("assert_all_used", "cassette")
 FIXTURE_DEFAULTS = {"clock": "virtual", "log_level": "warning"}
 
 
@@ -30,6 +32,19 @@ class MarkerError(ValueError):
 class Options:
     settings: Settings
     assert_all_used: bool = True
+    cassette: str | None = None  # the test's cassette mode (recording/attach.py), if any
+
+
+def _cassette(value: Any) -> str | None:
+    """`cassette=True` is mode once; a mode by name; False or None: no cassette."""
+    if value is True:
+        return "once"
+    if value is None or value is False:
+        return None
+    if value not in MODES:
+        raise MarkerError(f"@pytest.mark.mockshot: cassette={value!r} is not a mode; use "
+                          f"True or one of {', '.join(MODES)}")
+    return value
 
 
 def merged(markers: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
@@ -68,4 +83,5 @@ def options_from(markers: Iterable[Mapping[str, Any]], seed: int | None = None,
                                     | set(PLUGIN_OPTIONS)))
         raise MarkerError(f"@pytest.mark.mockshot: {exc}; the marker takes: {allowed}") \
             from None
-    return Options(settings, bool(plugin.get("assert_all_used", True)))
+    return Options(settings, bool(plugin.get("assert_all_used", True)),
+                   _cassette(plugin.get("cassette")))

@@ -1,6 +1,8 @@
 """The pytest plugin (registered by the package's `pytest11` entry point): the `mockshot`
-and `mockshot_server` fixtures, the `mockshot` marker, `--mockshot-seed`, and a report
-section with the seed and the journal's tail when a test fails.
+and `mockshot_server` fixtures, the `mockshot` marker, `--mockshot-seed`, per-test
+cassettes (`cassette=` on the marker; `--mockshot-record`, `--mockshot-upstream`,
+`--mockshot-cassettes`), and a report section with the seed and the journal's tail when
+a test fails.
 
 The only module of mockshot that imports pytest; everything it hands out is built in
 fixture.py, markers.py and checks.py, which any runner can use.
@@ -8,10 +10,13 @@ fixture.py, markers.py and checks.py, which any runner can use.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
 
+from ..mock import Mock
+from ..recording import MODES, CassetteError, cassette_path, use_cassette
 from ..server import ServedMock
 from ..settings import Settings
 from .fixture import MockFixture, ServedFixture
@@ -27,13 +32,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--mockshot-seed", type=int, default=None, metavar="SEED",
                     help="seed of every mockshot fixture (a marker's seed wins); a failed "
                          "test's report shows the seed to replay it with")
+    group.addoption("--mockshot-record", choices=MODES, default=None, metavar="MODE",
+                    help="the mode of every cassette test, over its marker's: once, replay "
+                         "(CI: never the network), record (again), new")
+    group.addoption("--mockshot-upstream", default=None, metavar="URL",
+                    help="where cassette tests record from (default: $MOCKSHOT_UPSTREAM)")
+    group.addoption("--mockshot-cassettes", default=None, metavar="DIR",
+                    help="where each test's cassette is kept (default: <rootdir>/cassettes), "
+                         "one file per test named from its node id")
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "mockshot(**settings): settings of the test's mockshot fixtures (any "
                    "mockshot Settings field, e.g. seed, strict, scenario, plus "
-                   "assert_all_used); the closest marker wins")
+                   "assert_all_used and cassette=True or a mode); the closest marker wins")
 
 
 def _options(request: pytest.FixtureRequest) -> Options:
@@ -48,6 +61,22 @@ def _options(request: pytest.FixtureRequest) -> Options:
                             request.node.path.parent)
     except MarkerError as exc:
         pytest.fail(str(exc), pytrace=False)
+
+
+def _cassette(request: pytest.FixtureRequest, mock: Mock, options: Options) -> None:
+    """Put the test's cassette on its mock when the marker asks for one."""
+    if options.cassette is None:
+        return
+    config = request.config
+    root = config.getoption("mockshot_cassettes") or config.rootpath / "cassettes"
+    upstream = config.getoption("mockshot_upstream") or os.environ.get("MOCKSHOT_UPSTREAM")
+    mode = config.getoption("mockshot_record") or options.cassette
+    try:
+        use_cassette(mock, cassette_path(root, request.node.nodeid), mode, upstream=upstream,
+                     strict=options.settings.strict)
+    except CassetteError as exc:
+        pytest.fail(f"mockshot: {exc} (--mockshot-upstream URL, or $MOCKSHOT_UPSTREAM)",
+                    pytrace=False)
 
 
 def _finish(request: pytest.FixtureRequest, fixture: MockFixture | ServedFixture) -> None:
@@ -75,6 +104,7 @@ def mockshot(request: pytest.FixtureRequest) -> Iterator[MockFixture]:
     options = _options(request)
     fixture = MockFixture(options.settings, assert_all_used=options.assert_all_used,
                           test_id=request.node.nodeid)
+    _cassette(request, fixture.mock, options)
     request.node.stash.setdefault(USED, []).append(fixture)
     yield fixture
     _finish(request, fixture)
@@ -105,6 +135,7 @@ def mockshot_server(request: pytest.FixtureRequest,
     settings = options.settings.updated({"port": 0})
     fixture = ServedFixture(mockshot_served.mock, mockshot_served.url, request.node.nodeid,
                             settings, assert_all_used=options.assert_all_used)
+    _cassette(request, fixture.mock, options)
     request.node.stash.setdefault(USED, []).append(fixture)
     try:
         yield fixture
