@@ -310,6 +310,11 @@ def test_concurrency_counts_calls_in_flight_until_settled_or_released(make):
     run(store.release("a"))
     run(store.release("a"))  # never below none in flight
     assert run(store.account("a", 0.0)).usage["concurrency"] == 0
+    entry_id = run(store.settle(entry(chunks_sent=0)))
+    assert admit(store, 0.0).held  # a stream: in flight until its last update
+    run(store.update(entry_id, release="a", chunks_sent=4))
+    assert run(store.account("a", 0.0)).usage["concurrency"] == 0
+    assert run(store.journal())[-1].chunks_sent == 4
 
 
 def test_a_refused_call_takes_nothing_and_an_account_without_a_tier_is_not_limited(make):

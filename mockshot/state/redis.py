@@ -23,9 +23,19 @@ import orjson
 from .accounts import DEFAULT_PLAN, AccountState, LimitHit, Limits, Plan
 from .blobs import Blobs
 from .journal import FIELDS, UPDATABLE, JournalEntry
-from .redis_files import FilesInRedis
+from .redis_files import BATCHES, FILES, FilesInRedis
 from .redis_link import Link
-from .redis_scripts import ACCOUNT, BEGIN, CHARGE, RELEASE, RESET, RULES, SETTLE, UPDATE
+from .redis_scripts import (
+    ACCOUNT,
+    BEGIN,
+    CHARGE,
+    CLOCK,
+    RELEASE,
+    RESET,
+    RULES,
+    SETTLE,
+    UPDATE,
+)
 from .redis_time import RedisTime
 from .store import (
     KEEP,
@@ -48,6 +58,7 @@ T = TypeVar("T")
 PREFIX = "mockshot:"
 ENTRY_FIELDS = tuple(sorted(FIELDS - {"request", "id"}))
 TUPLES = ("served", "variants")  # JSON lists that are tuples on an entry
+SCRIPTS = (BEGIN, SETTLE, UPDATE, RELEASE, ACCOUNT, CHARGE, RULES, RESET, CLOCK, FILES, BATCHES)
 
 
 def _opt(value: str | None) -> str:
@@ -120,7 +131,7 @@ class RedisStore(FilesInRedis, Store):
                  lru_size: int = 100_000, blobs: Blobs | None = None,
                  prefix: str = PREFIX) -> None:
         self.link = Link(url)
-        self.link.check()
+        self.link.check(SCRIPTS)
         self.prefix = prefix
         self._keys = (prefix,)
         self.blobs = blobs or Blobs()
@@ -181,12 +192,12 @@ class RedisStore(FilesInRedis, Store):
             *(charge.prefixes if charge is not None else ()))
         return entry.id
 
-    async def update(self, entry_id: int, **facts: Any) -> None:
+    async def update(self, entry_id: int, release: str | None = None, **facts: Any) -> None:
         unknown = set(facts) - UPDATABLE
         if unknown:
             raise ValueError(f"journal entries cannot update {', '.join(sorted(unknown))}")
         pairs = [part for name, value in facts.items() for part in (name, orjson.dumps(value))]
-        await self._run(UPDATE, entry_id, *pairs)
+        await self._run(UPDATE, entry_id, "" if release is None else "=" + release, *pairs)
 
     async def release(self, account: str) -> None:
         await self._run(RELEASE, account)

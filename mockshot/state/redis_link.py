@@ -19,7 +19,7 @@ import asyncio
 import atexit
 import hashlib
 import threading
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Iterable
 from typing import Any, TypeVar
 
 import redis.asyncio as aredis
@@ -95,11 +95,16 @@ class Link:
             return await client.execute_command("EVAL", script.source, len(keys), *keys,
                                                 *args)
 
-    def check(self) -> None:
+    def check(self, scripts: Iterable[Script] = ()) -> None:
         """Fail now, with where and why, if the server cannot be reached (at start-up,
-        rather than as a 500 on the first request)."""
+        rather than as a 500 on the first request); load `scripts` meanwhile, so no
+        request pays for a NOSCRIPT."""
         async def ping() -> None:
-            await self.client().ping()
+            async with self.client().pipeline(transaction=False) as pipe:
+                pipe.ping()
+                for script in scripts:
+                    pipe.script_load(script.source)
+                await pipe.execute()
 
         try:
             self.sync(ping())

@@ -234,10 +234,13 @@ return 0
 """)
 
 UPDATE = Script(COMMON + r"""
--- ARGV: entry id, then (fact, JSON value) pairs; an entry the journal dropped is left
+-- ARGV: entry id, the account whose call in flight ends ('' none, else '=' .. account),
+-- then (fact, JSON value) pairs; an entry the journal dropped is left as it is
 local journal = P .. 'journal'
+local ends = opt(ARGV[2])
+if ends then release(ends) end
 if redis.call('HEXISTS', journal, ARGV[1]) == 1 then
-  for i = 2, #ARGV, 2 do redis.call('HSET', journal, ARGV[1] .. ':' .. ARGV[i], ARGV[i + 1]) end
+  for i = 3, #ARGV, 2 do redis.call('HSET', journal, ARGV[1] .. ':' .. ARGV[i], ARGV[i + 1]) end
 end
 return 0
 """)

@@ -67,8 +67,8 @@ def paced_stream(mock: Mock, incoming: Incoming, frames: list[bytes],
             yield frame
 
     async def on_close(disconnected: bool) -> None:
-        await store.update(incoming.journal_id, chunks_sent=sent, disconnected=disconnected)
-        if incoming.held:  # an open stream counted toward concurrency until now
-            await store.release(incoming.account)
+        # an open stream counted toward concurrency until now: it ends in the same step
+        await store.update(incoming.journal_id, incoming.account if incoming.held else None,
+                           chunks_sent=sent, disconnected=disconnected)
 
     return EventStream(paced(), on_close)
