@@ -39,22 +39,20 @@ def mock(url):
 
 
 class Trips:
-    """Counts what the Redis clients send: a command, or a pipeline, is one round trip."""
+    """Counts what the mock sends to Redis: every command, and every pipeline (sent in
+    one write), is one send on a redis-py connection, and one round trip."""
 
     def __init__(self, monkeypatch) -> None:
-        import redis.asyncio.client as client
+        from redis.asyncio.connection import AbstractConnection
 
         self.count = 0
-        for cls, name in ((client.Redis, "execute_command"), (client.Pipeline, "execute")):
-            original = getattr(cls, name)
-            monkeypatch.setattr(cls, name, self._counting(original))
+        original = AbstractConnection.send_packed_command
 
-    def _counting(self, original):
         async def counted(*args, **kwargs):
             self.count += 1
             return await original(*args, **kwargs)
 
-        return counted
+        monkeypatch.setattr(AbstractConnection, "send_packed_command", counted)
 
 
 def test_a_chat_request_makes_two_round_trips(mock, monkeypatch):

@@ -139,6 +139,7 @@ class RedisStore(FilesInRedis, Store):
         self._tiers = _tiers(tiers or {})
         self._limits = dict(tiers or {})
         self._journal_size, self._lru_size = journal_size, lru_size
+        self._key, self._lru, self._journal = prefix.encode(), str(lru_size), str(journal_size)
         self.time: RedisTime | None = None  # the shared virtual clock, once asked for
 
     # -- running operations -----------------------------------------------------------
@@ -166,15 +167,17 @@ class RedisStore(FilesInRedis, Store):
         flags = "".join(flag for flag, on in (
             ("b", begin.require_balance), ("l", begin.limited), ("s", begin.strict),
             ("f", begin.fingerprint is not None), ("c", self.time is not None)) if on)
-        candidates = [part for c in begin.candidates for part in _candidate(c)]
         time = self.time
         moves = time.moves if time is not None else 0
         if time is not None:
             await time.flush()
-        found = await self._run(
-            BEGIN, begin.rules_version, begin.account, *self._plan_of(begin.account), flags,
-            begin.tokens, repr(begin.now), begin.operation, begin.fingerprint or b"",
-            self._tiers, self._lru_size, len(begin.prefixes), *begin.prefixes, *candidates)
+        texts = [str(begin.rules_version), begin.account, *self._plan_of(begin.account),
+                 flags, str(begin.tokens), repr(begin.now), begin.operation,
+                 begin.fingerprint.hex() if begin.fingerprint is not None else "", "",
+                 self._lru, str(len(begin.prefixes)), *(p.hex() for p in begin.prefixes)]
+        for candidate in begin.candidates:
+            texts.extend(_candidate(candidate))
+        found = await self.link.call(BEGIN, self._key, orjson.dumps(texts), self._tiers)
         if time is not None and len(found) > 1:
             time.seen(float(found[1]), moves)
         return _begun(found)
@@ -184,12 +187,13 @@ class RedisStore(FilesInRedis, Store):
         flags = ("r" if release is not None else "") + ("c" if charge is not None else "") + \
             ("q" if entry.request is not None else "")
         account = charge.account if charge is not None else ""
-        entry.id = await self._run(
-            SETTLE, flags, release or "", account,
-            repr(charge.amount) if charge is not None else "0", *self._plan_of(account),
-            self._lru_size, self._journal_size, _entry_json(entry), entry.request or b"",
-            len(charge.prefixes) if charge is not None else 0,
-            *(charge.prefixes if charge is not None else ()))
+        prefixes = charge.prefixes if charge is not None else ()
+        texts = [flags, release or "", account,
+                 repr(charge.amount) if charge is not None else "0", *self._plan_of(account),
+                 self._lru, self._journal, "", "", str(len(prefixes)),
+                 *(p.hex() for p in prefixes)]
+        entry.id = await self.link.call(SETTLE, self._key, orjson.dumps(texts),
+                                        _entry_json(entry), entry.request or b"")
         return entry.id
 
     async def update(self, entry_id: int, release: str | None = None, **facts: Any) -> None:

@@ -119,10 +119,10 @@ local function holds(name, scenario, times, state, nth, n)
   return times == '' or tonumber(redis.call('HGET', P .. 'uses', name) or 0) < tonumber(times)
 end
 
-local function hits(acct, count, first)
+local function hits(A, acct, count, first)
   local found = 0
   for i = first, first + count - 1 do
-    if not redis.call('ZSCORE', P .. 'pfx', acct .. '\0' .. ARGV[i]) then break end
+    if not redis.call('ZSCORE', P .. 'pfx', acct .. '\0' .. A[i]) then break end
     found = found + 1
   end
   return found
@@ -139,39 +139,42 @@ local function ordinal(fingerprint, lru)
   return ordinal
 end
 
--- ARGV: version, account, plan cash, voucher, tier, flags, tokens, now, operation,
--- fingerprint, tiers (JSON), lru, prefix count, prefixes..., candidates (6 each)
-if tonumber(ARGV[1]) ~= tonumber(redis.call('HGET', P .. 'meta', 'rules_version') or 0) then
+-- ARGV[1]: a JSON array of texts (decoded in C, so the client packs one argument, not
+-- dozens): version, account, plan cash, voucher, tier, flags, tokens, now, operation,
+-- fingerprint (hex), -, lru, prefix count, prefixes (hex)..., candidates (6 each);
+-- ARGV[2]: every tier's limits (JSON)
+local A = cjson.decode(ARGV[1])
+if tonumber(A[1]) ~= tonumber(redis.call('HGET', P .. 'meta', 'rules_version') or 0) then
   return {'stale'}
 end
-local acct, flags, tokens = ARGV[2], ARGV[6], tonumber(ARGV[7])
-local now = tonumber(ARGV[8])
-if has(flags, 'c') then now = tonumber(redis.call('GET', P .. 'clock') or ARGV[8]) end
+local acct, flags, tokens = A[2], A[6], tonumber(A[7])
+local now = tonumber(A[8])
+if has(flags, 'c') then now = tonumber(redis.call('GET', P .. 'clock') or A[8]) end
 local shown = num(now)
-local k = ensure(acct, ARGV[3], ARGV[4], ARGV[5])
+local k = ensure(acct, A[3], A[4], A[5])
 if has(flags, 'b') then
   local money = redis.call('HMGET', k, 'cash', 'voucher')
   if tonumber(money[2]) + math.max(tonumber(money[1]), 0) <= 0 then return {'quota', shown} end
 end
 local limits = nil
 local tier = redis.call('HGET', k, 'tier')
-if has(flags, 'l') and tier ~= '' then limits = cjson.decode(ARGV[11])[tier] end
+if has(flags, 'l') and tier ~= '' then limits = cjson.decode(ARGV[2])[tier] end
 if limits then
   local hit = admit(acct, k, limits, now, tokens)
   if hit then return {'limited', shown, unpack(hit)} end
 end
-local n = tonumber(redis.call('HGET', P .. 'calls', ARGV[9]) or 0) + 1
-local count = tonumber(ARGV[13])
+local n = tonumber(redis.call('HGET', P .. 'calls', A[9]) or 0) + 1
+local count = tonumber(A[13])
 local taken = nil
-for c = 14 + count, #ARGV, 6 do
-  if holds(ARGV[c], ARGV[c + 1], ARGV[c + 2], opt(ARGV[c + 3]), ARGV[c + 4], n) then
+for c = 14 + count, #A, 6 do
+  if holds(A[c], A[c + 1], A[c + 2], opt(A[c + 3]), A[c + 4], n) then
     taken = c
     break
   end
 end
 if not taken and has(flags, 's') then return {'unmatched', shown, n} end
-redis.call('HSET', P .. 'calls', ARGV[9], n)
-local found_hits = hits(acct, count, 14)
+redis.call('HSET', P .. 'calls', A[9], n)
+local found_hits = hits(A, acct, count, 14)
 local held = 0
 if limits then
   local at = shown .. ' ' .. tokens
@@ -184,42 +187,43 @@ if limits then
 end
 local rule, use, ord = '', -1, -1
 if taken then
-  rule = ARGV[taken]
+  rule = A[taken]
   use = redis.call('HINCRBY', P .. 'uses', rule, 1) - 1
-  local then_state = opt(ARGV[taken + 5])
-  if then_state then redis.call('HSET', P .. 'states', ARGV[taken + 1], then_state) end
+  local then_state = opt(A[taken + 5])
+  if then_state then redis.call('HSET', P .. 'states', A[taken + 1], then_state) end
 elseif has(flags, 'f') then
-  ord = ordinal(ARGV[10], tonumber(ARGV[12]))
+  ord = ordinal(A[10], tonumber(A[12]))
 end
 return {'ok', shown, n, held, rule, use, ord, found_hits}
 """)
 
 SETTLE = Script(COMMON + r"""
--- ARGV: flags (r: release, c: charge, q: a request body), release account, charge
--- account, amount, plan cash, voucher, tier, lru, journal size, entry, request,
--- prefix count, prefixes...
-local flags = ARGV[1]
-if has(flags, 'r') then release(ARGV[2]) end
+-- ARGV[1]: a JSON array of texts: flags (r: release, c: charge, q: a request body),
+-- release account, charge account, amount, plan cash, voucher, tier, lru, journal size,
+-- -, -, prefix count, prefixes (hex)...; ARGV[2]: the entry (JSON); ARGV[3]: the request
+local A = cjson.decode(ARGV[1])
+local flags = A[1]
+if has(flags, 'r') then release(A[2]) end
 if has(flags, 'c') then
-  local acct = ARGV[3]
-  local k = ensure(acct, ARGV[5], ARGV[6], ARGV[7])
-  local amount = tonumber(ARGV[4])
+  local acct = A[3]
+  local k = ensure(acct, A[5], A[6], A[7])
+  local amount = tonumber(A[4])
   if amount ~= 0 then charge(k, amount) end
-  local count = tonumber(ARGV[12])
+  local count = tonumber(A[12])
   if count > 0 then
     local seq = redis.call('HINCRBY', P .. 'meta', 'seq', count) - count
     for i = 1, count do
-      redis.call('ZADD', P .. 'pfx', seq + i, acct .. '\0' .. ARGV[12 + i])
+      redis.call('ZADD', P .. 'pfx', seq + i, acct .. '\0' .. A[12 + i])
     end
-    local excess = redis.call('ZCARD', P .. 'pfx') - tonumber(ARGV[8])
+    local excess = redis.call('ZCARD', P .. 'pfx') - tonumber(A[8])
     if excess > 0 then redis.call('ZPOPMIN', P .. 'pfx', excess) end
   end
 end
 local id = redis.call('HINCRBY', P .. 'meta', 'journal_id', 1)
 local journal = P .. 'journal'
-redis.call('HSET', journal, id, ARGV[10])
-if has(flags, 'q') then redis.call('HSET', journal, id .. ':r', ARGV[11]) end
-local old = id - tonumber(ARGV[9])
+redis.call('HSET', journal, id, ARGV[2])
+if has(flags, 'q') then redis.call('HSET', journal, id .. ':r', ARGV[3]) end
+local old = id - tonumber(A[9])
 if old > 0 then
   redis.call('HDEL', journal, old, old .. ':r', old .. ':chunks_sent', old .. ':disconnected',
              old .. ':status', old .. ':fault')
