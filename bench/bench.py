@@ -32,10 +32,11 @@ what mockshot's own request road adds:
     .venv/bin/python bench/bench.py [--calls N] [--duration S] [--concurrency C]
         [--paced N] [--paced-concurrency C] [--profile]
         [--only {inapp,instructions,inprocess,served,coldstart,streaming,pacing,extraction,
-                 upload,batch,fixtures,shared}]
+                 upload,batch,fixtures,shared,soak}]
 
 Each section lives in its own module here (inprocess, served, coldstart, streamed, pacing,
-extraction, upload, batch, per_test, shared; shared parts in common, loadgen, chunked). This is a benchmark,
+extraction, upload, batch, per_test, shared, soak; common parts in common, loadgen,
+chunked). This is a benchmark,
 not a test: it prints a Markdown report and exits 0 whether or not a target is met (non-zero only
 if a request fails or a server does not come up).
 """
@@ -53,6 +54,7 @@ from batch import bench_batch
 from coldstart import bench_coldstart
 from common import CLIENT_CORE, SERVER_CORE, TERMINATED, Row, section
 from extraction import bench_extraction
+from gate import gate
 from inapp import bench_inapp
 from inprocess import bench_inprocess, profile_inprocess
 from instructions import bench_instructions
@@ -60,6 +62,7 @@ from pacing import bench_pacing
 from per_test import bench_fixtures
 from served import bench_served
 from shared import bench_shared
+from soak import bench_soak
 from streamed import bench_streaming
 from upload import bench_upload
 
@@ -67,7 +70,7 @@ STEPS = {"inapp": bench_inapp, "inprocess": bench_inprocess, "served": bench_ser
          "coldstart": bench_coldstart,
          "streaming": bench_streaming, "pacing": bench_pacing, "extraction": bench_extraction,
          "upload": bench_upload, "batch": bench_batch, "instructions": bench_instructions,
-         "fixtures": bench_fixtures, "shared": bench_shared}
+         "fixtures": bench_fixtures, "shared": bench_shared, "soak": bench_soak}
 PINNED = ("served", "streaming", "pacing", "upload", "shared")  # the steps that need both cores
 
 
@@ -112,6 +115,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--paced-concurrency", type=int, default=8,
                         help="paced streams at once in the concurrent runs (default 8)")
     parser.add_argument("--only", choices=list(STEPS))
+    parser.add_argument("--gate", action="store_true",
+                        help="instead: the CI performance gate (bench/gate.py)")
     parser.add_argument("--profile", action="store_true",
                         help="instead: cProfile --calls in-process mockshot calls, top 15")
     return parser.parse_args(argv)
@@ -139,6 +144,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.profile:
         profile_inprocess(args)
         return 0
+    if args.gate:
+        check_cores()
+        return gate(args, STEPS)
     if args.only is None or args.only in PINNED:
         check_cores()
     rows = [row for name, step in STEPS.items() if args.only in (None, name)

@@ -25,13 +25,23 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import CHAT_BODY, HERE, Row, free_port, http_request, mockshot_cmd, running, section
+from common import (
+    CHAT_BODY,
+    HERE,
+    Row,
+    free_port,
+    http_request,
+    mockshot_cmd,
+    running,
+    section,
+    times,
+)
 from inapp import _once
 from instructions import count
 from loadgen import Target, python_load
 
 sys.path.insert(0, str(HERE.parent))
-from tests.redis_server import RedisServer  # noqa: E402
+from tests.redis_server import RedisServer
 
 ENV = {"MOCKSHOT_INITIAL_BALANCE": "1e12"}  # no run drains the account into 429s
 RUNNER = r"""
@@ -125,7 +135,7 @@ def bench_shared(args: argparse.Namespace) -> list[Row]:
             med = statistics.median(values)
             print(f"- in-app chat on {name}: median {med:.1f} µs ({med - base:+.1f} µs)")
             rows.append(Row(f"in-app chat on {name}, median µs", f"{med:.1f}", "—",
-                            f"{med / base:.2f}×", "—", "—"))
+                            times(med / base), "—", "—"))
         if shutil.which("valgrind") is None:
             print("valgrind is not installed: no instruction counts")
             return rows

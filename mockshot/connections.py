@@ -93,7 +93,16 @@ class GuardedProtocol(HttpToolsProtocol):
 
     def on_headers_complete(self) -> None:
         super().on_headers_complete()
-        self._current = self.cycle
+        self._current = cycle = self.cycle
+        respond = cycle.send
+
+        async def send(message: dict) -> None:
+            if message["type"] == "http.response.start" and self._reading:
+                cycle.keep_alive = False  # the body is not read: say the connection ends
+            await respond(message)
+
+        send.__self__ = cycle  # as on the bound method: the `reset` fault finds the transport
+        cycle.send = send  # looked up when the app is called, after this returns
 
     def on_message_complete(self) -> None:
         self._reading = False

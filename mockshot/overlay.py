@@ -15,15 +15,17 @@ from typing import Any
 
 __all__ = ["OverlayError", "apply_overlay", "parse_target"]
 
-_SEGMENT = re.compile(r"\.([A-Za-z0-9_$\-]+)|\['((?:[^'\\]|\\.)*)'\]")
+_SEGMENT = re.compile(r"\.([A-Za-z0-9_$\-]+)|\['((?:[^'\\]|\\.)*)'\]|\[(\d+)\]")
 
 
 class OverlayError(ValueError):
     """An overlay action that does not fit the document: a bad target or a missing parent."""
 
 
-def parse_target(target: str) -> list[str]:
-    """`$.components.schemas['Message']` → `["components", "schemas", "Message"]`."""
+def parse_target(target: str) -> list[str | int]:
+    """`$.components.schemas['Message']` → `["components", "schemas", "Message"]`; a list
+    item by its index, `$.paths['/v1/files'].get.parameters[1]` (the vendored spec is
+    pinned by its hash, so an index always names the same item)."""
     if not target.startswith("$"):
         raise OverlayError(f"target {target!r} must start with '$'")
     keys, pos = [], 1
@@ -31,7 +33,9 @@ def parse_target(target: str) -> list[str]:
         match = _SEGMENT.match(target, pos)
         if match is None:
             raise OverlayError(f"target {target!r}: cannot parse at {target[pos:]!r}")
-        keys.append(match.group(1) if match.group(1) is not None else match.group(2))
+        index = match.group(3)
+        keys.append(int(index) if index is not None else
+                    match.group(1) if match.group(1) is not None else match.group(2))
         pos = match.end()
     return keys
 
@@ -47,6 +51,9 @@ def _merge(target: dict, update: dict) -> None:
 def _resolve(document: dict, keys: list[str], target: str) -> tuple[Any, str | None]:
     node: Any = document
     for key in keys[:-1]:
+        if isinstance(key, int) and isinstance(node, list) and key < len(node):
+            node = node[key]
+            continue
         if not isinstance(node, dict) or key not in node:
             raise OverlayError(f"target {target!r}: no {key!r} in the document")
         node = node[key]
@@ -65,6 +72,13 @@ def apply_overlay(document: dict, overlay: dict) -> dict:
             del parent[last]
             continue
         update = action.get("update", {})
+        if isinstance(last, int) != isinstance(parent, list) or (
+                isinstance(last, int) and last >= len(parent)):
+            raise OverlayError(f"target {action['target']!r}: an index names an item of a "
+                               "list, a name a member of an object")
+        if isinstance(last, int):
+            _merge(parent[last], update)
+            continue
         if last is None:
             _merge(result, update)
         elif isinstance(parent.get(last), dict) and isinstance(update, dict):

@@ -28,6 +28,7 @@ from .scenarios.book import fault_of
 from .scenarios.faults import Fault, ResetConnection, truncate
 from .scenarios.firing import fire_fault, scripted_error
 from .scenarios.rules import Probe
+from .state.failures import StoreError
 from .state.journal import JournalEntry, body_copy
 from .state.store import Begin
 from .steering import steer
@@ -130,19 +131,31 @@ def endpoint(root: Mock, name: str, handler: Handler, takes_body: bool,
         except ResetConnection:
             incoming.entry.reset = True
             response = Reset()
+        except StoreError as exc:  # a full disk: a clean 500, and the next call tries again
+            response = surface.render_error(store_unavailable(exc))
         except ClientGone:  # nobody is left to answer
-            await record(mock, incoming, 499, started)
+            with contextlib.suppress(StoreError):
+                await record(mock, incoming, 499, started)
             return
         except Exception as exc:  # a mockshot bug, never the client's fault
             log.exception("unhandled error in %s", name)
             response = surface.render_error(
                 APIError(500, "server_error", f"mockshot internal error: {type(exc).__name__}")
             )
-        await record(mock, incoming, response.status_code, started,
-                     getattr(response, "streaming", False))
+        try:
+            await record(mock, incoming, response.status_code, started,
+                         getattr(response, "streaming", False))
+        except StoreError as exc:  # the call could not be settled: it is not acknowledged
+            response = surface.render_error(store_unavailable(exc))
         await response(scope, receive, send)
 
     return run
+
+
+def store_unavailable(exc: StoreError) -> APIError:
+    log.warning("state not kept: %s", exc)
+    return APIError(500, "server_error", f"mockshot could not keep its state ({exc}); the "
+                                         "call was not completed, try it again")
 
 
 def note_error(entry: JournalEntry, error: APIError) -> None:

@@ -33,7 +33,7 @@ def _answers(port: int) -> bool:
 class RedisServer:
     """`with RedisServer(tmp) as server: server.url(db)`."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, port: int | None = None) -> None:
         binary = shutil.which("redis-server")
         if binary is None:
             raise RuntimeError("redis-server is not installed; the Redis store's tests need "
@@ -41,7 +41,7 @@ class RedisServer:
         self.directory = directory
         self.directory.mkdir(parents=True, exist_ok=True)
         for _ in range(3):  # a port taken between the probe and the start: try another
-            self.port = _free_port()
+            self.port = port or _free_port()
             self.process = subprocess.Popen(
                 [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir",
                  str(directory), "--save", "", "--appendonly", "no", "--databases", "64"],

@@ -103,6 +103,24 @@ def test_served_chat_calls_reach_redis_as_two_scripts_each(redis_server, url):
     assert "cmdstat_eval" not in stats  # the scripts were loaded once, then sent by SHA
 
 
+def test_a_lost_redis_is_a_clean_500_and_the_mock_recovers_when_it_is_back(tmp_path):
+    from .redis_server import RedisServer
+
+    first = RedisServer(tmp_path / "first")
+    mock = Mock(Settings(store=first.url(), clock="virtual"))
+    try:
+        with http_client(create_app(mock=mock)) as http:
+            assert http.post("/v1/chat/completions", json=HELLO, headers=AUTH).status_code == 200
+            first.stop()
+            lost = http.post("/v1/chat/completions", json=HELLO, headers=AUTH)
+            assert lost.status_code == 500 and lost.json()["error"]["type"] == "server_error"
+            with RedisServer(tmp_path / "again", port=first.port):  # empty: scripts reload
+                assert http.post("/v1/chat/completions", json=HELLO,
+                                 headers=AUTH).status_code == 200
+    finally:
+        mock.store.close()
+
+
 # --- the shared virtual clock --------------------------------------------------------------
 
 

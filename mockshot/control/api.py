@@ -15,8 +15,10 @@ import hmac
 import ipaddress
 import logging
 import math
+import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import parse_qs
 
 import orjson
@@ -29,13 +31,14 @@ from ..errors import APIError, clip, invalid_request
 from ..http import ClientGone, error_response, json_response, read_body, read_json
 from ..mock import Mock
 from ..published import published_document
-from ..road import partition_of, request_headers
+from ..road import partition_of, request_headers, store_unavailable
 from ..router import Route
 from ..scenarios.checks import Problem, ScenarioError
 from ..scenarios.documents import parse_yaml
 from ..scenarios.rules import Rule
 from ..state.accounts import AccountState
 from ..state.clock import LATEST_TIME
+from ..state.failures import StoreError
 from ..state.store import KEEP, Balance
 from .journal_view import entry_view, journal_page
 
@@ -168,6 +171,26 @@ def authorize(mock: Mock, headers: dict[str, str]) -> None:
 
 async def health(call: Call) -> Response:
     return json_response({"status": "ok"})
+
+
+async def stats(call: Call) -> Response:
+    """What the serving process holds now — open tasks (each open stream is some),
+    file descriptors, resident memory, journal entries: what a soak test watches for
+    leaks."""
+    return json_response({"tasks": len(asyncio.all_tasks()), **process_usage(),
+                          "journal_entries": len(await call.mock.store.journal())})
+
+
+def process_usage() -> dict[str, int | None]:
+    """Open file descriptors and resident memory (KiB) of this process, from /proc when
+    there is one (None elsewhere)."""
+    proc = Path("/proc/self")
+    if not proc.exists():
+        return {"fds": None, "rss_kib": None}
+    status = (proc / "status").read_text()
+    rss = next((int(line.split()[1]) for line in status.splitlines()
+                if line.startswith("VmRSS:")), None)
+    return {"fds": len(os.listdir(proc / "fd")), "rss_kib": rss}
 
 
 async def reset(call: Call) -> Response:
@@ -402,6 +425,7 @@ async def openapi_document(call: Call) -> Response:
 ROUTES: tuple[tuple[str, str, AdminHandler], ...] = (
     ("GET", "/health", health),
     ("GET", "/openapi.json", openapi_document),
+    ("GET", "/stats", stats),
     ("POST", "/reset", reset),
     ("GET", "/rules", list_rules),
     ("POST", "/rules", add_rules),
@@ -437,6 +461,8 @@ def endpoint(mock: Mock, handler: AdminHandler, guarded: bool) -> Callable:
             response = error_response(error)
         except ClientGone:
             return
+        except StoreError as exc:
+            response = error_response(store_unavailable(exc))
         except Exception as exc:  # a mockshot bug, never the client's fault
             log.exception("unhandled error in the control API")
             response = error_response(APIError(

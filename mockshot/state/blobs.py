@@ -18,12 +18,16 @@ directory — its `files/` — and makes the area durable.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
+
+from .failures import StoreError
 
 __all__ = ["BlobSink", "Blobs"]
 
@@ -52,7 +56,8 @@ class Blobs:
 
     def sink(self) -> BlobSink:
         """A new temporary file to write a blob into."""
-        handle, name = tempfile.mkstemp(dir=self._tmp, suffix=".part")
+        with refused_disk():
+            handle, name = tempfile.mkstemp(dir=self._tmp, suffix=".part")
         return BlobSink(self, os.fdopen(handle, "wb"), Path(name))
 
     def exists(self, key: str) -> bool:
@@ -117,6 +122,21 @@ class Blobs:
             self._owned.cleanup()
 
 
+REFUSALS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EIO, errno.EFBIG,
+            errno.ENOENT)
+
+
+@contextlib.contextmanager
+def refused_disk() -> Iterator[None]:
+    """A disk that refuses a write (full, read-only, gone) is a StoreError: a clean 500."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno not in REFUSALS:
+            raise
+        raise StoreError(f"file bytes cannot be written: {exc.strerror}") from None
+
+
 def read_chunks(blob: BinaryIO, size: int) -> Iterator[bytes]:
     with blob:
         while piece := blob.read(size):
@@ -132,7 +152,8 @@ class BlobSink:
         self.done = False
 
     def write(self, data: bytes, /) -> None:
-        self._file.write(data)
+        with refused_disk():
+            self._file.write(data)
         self.size += len(data)
 
     def read_back(self) -> bytes:
@@ -144,9 +165,10 @@ class BlobSink:
         """Make the bytes visible as `key`, atomically. A key is never replaced: if it is
         taken, FileExistsError, and the sink stays open to be committed as another."""
         target = self._blobs.path(key)
-        self._file.flush()
-        if self._blobs.durable:
-            os.fsync(self._file.fileno())
+        with refused_disk():
+            self._file.flush()
+            if self._blobs.durable:
+                os.fsync(self._file.fileno())
         try:
             os.link(self._temporary, target)  # create-if-absent, in one step
         except FileExistsError:
@@ -163,7 +185,8 @@ class BlobSink:
 
     def abort(self) -> None:
         if not self.done:
-            self._file.close()
+            with contextlib.suppress(OSError):  # closing flushes, which a full disk refuses
+                self._file.close()
             self._temporary.unlink(missing_ok=True)
             self.done = True
 

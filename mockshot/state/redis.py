@@ -258,16 +258,19 @@ class RedisStore(FilesInRedis, Store):
         await self._run(RULES, "clear")
 
     async def progress(self) -> Progress:
-        client = self.link.client()
-        async with client.pipeline(transaction=True) as pipe:
-            uses, states = await pipe.hgetall(self.prefix + "uses") \
-                .hgetall(self.prefix + "states").execute()
+        async def read() -> list:
+            async with self.link.client().pipeline(transaction=True) as pipe:
+                return await pipe.hgetall(self.prefix + "uses") \
+                    .hgetall(self.prefix + "states").execute()
+
+        uses, states = await self.link.ask(read())
         return Progress({k.decode(): int(v) for k, v in uses.items()},
                         {k.decode(): v.decode() for k, v in states.items()})
 
     # -- the journal and reset -----------------------------------------------------------
     async def journal(self) -> list[JournalEntry]:
-        flat = await self.link.client().execute_command("HGETALL", self.prefix + "journal")
+        flat = await self.link.ask(self.link.client().execute_command(
+            "HGETALL", self.prefix + "journal"))
         if isinstance(flat, dict):
             flat = [part for pair in flat.items() for part in pair]
         found = _entries(flat)

@@ -217,7 +217,8 @@ class FilesInRedis(RecordStore):
         return FileAdmission(True)
 
     async def file(self, account: str, file_id: str) -> FileRecord | None:
-        found = _file(await self.link.client().hget(self.prefix + "files", file_id))
+        found = _file(await self.link.ask(self.link.client().hget(self.prefix + "files",
+                                                                  file_id)))
         return found if found is not None and found.account == account else None
 
     async def files(self, account: str) -> list[FileRecord]:

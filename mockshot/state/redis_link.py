@@ -28,6 +28,7 @@ import redis.asyncio as aredis
 from redis.asyncio.connection import BlockingConnectionPool, Connection
 from redis.exceptions import NoScriptError, RedisError, ResponseError
 
+from .failures import StoreError
 from .redis_url import parse_url
 
 __all__ = ["Link", "Script", "StoreUnreachable"]
@@ -129,7 +130,10 @@ class Link:
         third of a command's cost in the client). A connection an error or a cancel
         leaves in an unknown state is closed, never given back."""
         here = self._here()
-        connection = here.idle.pop() if here.idle else await self._connect()
+        try:
+            connection = here.idle.pop() if here.idle else await self._connect()
+        except (RedisError, OSError) as exc:
+            raise self.unavailable(exc) from None
         try:
             await connection.send_packed_command(pack(connection), check_health=False)
             try:
@@ -141,11 +145,28 @@ class Link:
         except ResponseError:  # an answer was read whole: the connection is fine
             here.idle.append(connection)
             raise
-        except BaseException:
+        except BaseException as exc:
             await connection.disconnect()
+            if isinstance(exc, RedisError | OSError):
+                raise self.unavailable(exc) from None
             raise
         here.idle.append(connection)
         return answer
+
+    def unavailable(self, exc: BaseException) -> StoreError:
+        """A server gone or too slow is a StoreError: the road answers a clean 500 and the
+        next call tries again on a new connection."""
+        return StoreError(f"the store redis://{self.host}:{self.port}/{self.db} cannot be "
+                          f"reached ({exc})")
+
+    async def ask(self, operation: Awaitable[T]) -> T:
+        """An operation of redis-py's client (off the hot path), its failures as `_send`'s."""
+        try:
+            return await operation
+        except ResponseError:
+            raise
+        except (RedisError, OSError) as exc:
+            raise self.unavailable(exc) from None
 
     async def _connect(self) -> Connection:
         connection = Connection(host=self.host, port=self.port, db=self.db,

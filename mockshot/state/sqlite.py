@@ -11,6 +11,7 @@ only says how each one reads and writes rows.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sqlite3
 from collections.abc import Awaitable, Callable, Mapping
@@ -39,6 +40,7 @@ from .store import (
     Progress,
     RuleSet,
     Store,
+    StoreError,
 )
 
 __all__ = ["SQLiteStore"]
@@ -79,14 +81,21 @@ class SQLiteStore(FilesInSQLite, Store):
 
     # -- running operations -----------------------------------------------------------
     def _transaction(self, fn: Callable[..., T], *args: Any) -> T:
+        """`fn` in one write transaction: committed whole, or rolled back whole (a commit
+        that fails, as on a full disk, rolls back too); a disk that refuses is a
+        StoreError, which the road answers with a clean 500."""
         db = self._db
-        db.execute("BEGIN IMMEDIATE")
         try:
-            result = fn(db, *args)
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                result = fn(db, *args)
+                db.execute("COMMIT")
+            except BaseException:
+                with contextlib.suppress(sqlite3.Error):
+                    db.execute("ROLLBACK")
+                raise
+        except sqlite3.OperationalError as exc:
+            raise StoreError(f"the state in {self.directory} cannot be written: {exc}") from None
         return result
 
     async def _run(self, fn: Callable[..., T], *args: Any) -> T:

@@ -31,6 +31,7 @@ from typing import Any, TypeVar
 
 from .accounts import AccountState, LimitHit
 from .blobs import Blobs
+from .failures import StoreError
 from .journal import JournalEntry
 from .records import RecordStore
 
@@ -48,10 +49,13 @@ __all__ = [
     "Progress",
     "RuleSet",
     "Store",
+    "StoreError",
     "run_sync",
 ]
 
 T = TypeVar("T")
+
+
 QUOTA = "quota"  # Begun.refused: the account's available balance is not positive
 UNMATCHED = "unmatched"  # Begun.refused: strict mode and no rule was taken
 LIMITED = "limited"  # Begun.refused: a tier limit (Begun.limit says which)

@@ -7,6 +7,7 @@ breakage is decided here, once, from the call's own generator.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Callable
 
 from ..engine import streaming
@@ -16,6 +17,7 @@ from ..errors import APIError
 from ..incoming import Incoming
 from ..mock import Mock
 from ..scenarios.faults import STREAM_KINDS, Fault, apply_stream_fault, malformed, stream_error
+from ..state.failures import StoreError
 from .replies import Turn
 from .sse import EventStream
 
@@ -60,7 +62,8 @@ def paced_stream(mock: Mock, incoming: Incoming, frames: list[bytes],
         due = clock.now()  # waits add up to deadlines, so scheduling delays never pile up
         for index, frame in enumerate(frames):
             if index < len(waits) and waits[index]:
-                await store.update(incoming.journal_id, chunks_sent=sent)  # progress, as it waits
+                with contextlib.suppress(StoreError):  # progress is a help, not the reply
+                    await store.update(incoming.journal_id, chunks_sent=sent)
                 due += waits[index]
                 await clock.sleep(due - clock.now())
             sent = index + 1
@@ -68,7 +71,9 @@ def paced_stream(mock: Mock, incoming: Incoming, frames: list[bytes],
 
     async def on_close(disconnected: bool) -> None:
         # an open stream counted toward concurrency until now: it ends in the same step
-        await store.update(incoming.journal_id, incoming.account if incoming.held else None,
-                           chunks_sent=sent, disconnected=disconnected)
+        with contextlib.suppress(StoreError):  # the client has its reply; the disk may be full
+            await store.update(incoming.journal_id,
+                               incoming.account if incoming.held else None,
+                               chunks_sent=sent, disconnected=disconnected)
 
     return EventStream(paced(), on_close)
