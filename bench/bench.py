@@ -26,14 +26,17 @@ what mockshot's own request road adds:
   (i) fixtures: `Mock(...)` construction, the `mockshot` fixture's set-up + teardown and a
       served fixture's per-test reset (µs, median of 1,000), and a 1,000-test pytest suite
       of one chat each against the same suite on the bare app (goal at most 1.5 times).
+  (j) shared state: served chat req/s in memory, on SQLite and on Redis with one and two
+      workers, and each store's in-app µs and instructions per chat request.
 
     .venv/bin/python bench/bench.py [--calls N] [--duration S] [--concurrency C]
         [--paced N] [--paced-concurrency C] [--profile]
         [--only {inapp,instructions,inprocess,served,coldstart,streaming,pacing,extraction,
-                 upload,batch,fixtures,soak}]
+                 upload,batch,fixtures,shared,soak}]
 
 Each section lives in its own module here (inprocess, served, coldstart, streamed, pacing,
-extraction, upload, batch, per_test; shared parts in common, loadgen, chunked). This is a benchmark,
+extraction, upload, batch, per_test, shared, soak; common parts in common, loadgen,
+chunked). This is a benchmark,
 not a test: it prints a Markdown report and exits 0 whether or not a target is met (non-zero only
 if a request fails or a server does not come up).
 """
@@ -58,6 +61,7 @@ from instructions import bench_instructions
 from pacing import bench_pacing
 from per_test import bench_fixtures
 from served import bench_served
+from shared import bench_shared
 from soak import bench_soak
 from streamed import bench_streaming
 from upload import bench_upload
@@ -66,8 +70,8 @@ STEPS = {"inapp": bench_inapp, "inprocess": bench_inprocess, "served": bench_ser
          "coldstart": bench_coldstart,
          "streaming": bench_streaming, "pacing": bench_pacing, "extraction": bench_extraction,
          "upload": bench_upload, "batch": bench_batch, "instructions": bench_instructions,
-         "fixtures": bench_fixtures, "soak": bench_soak}
-PINNED = ("served", "streaming", "pacing", "upload")  # the steps that need both cores
+         "fixtures": bench_fixtures, "shared": bench_shared, "soak": bench_soak}
+PINNED = ("served", "streaming", "pacing", "upload", "shared")  # the steps that need both cores
 
 
 def environment() -> str:

@@ -32,9 +32,9 @@ from .scenarios.book import ScenarioBook
 from .scenarios.files import read_scenario_file, scenario_paths
 from .scenarios.rules import Rule
 from .scenarios.scripting import RuleBuilder
-from .settings import Settings
+from .settings import Settings, SettingsError
 from .spec import Spec, Validator
-from .state.clock import VIRTUAL_EPOCH, Clock, FileCell, make_clock
+from .state.clock import VIRTUAL_EPOCH, Clock, FileCell, TimeCell, make_clock
 from .state.journal import JournalEntry
 from .state.memory import MemoryStore
 from .state.store import START_STATE, Balance, Store
@@ -54,9 +54,13 @@ class Mock:
         self.catalog: Catalog = self.parts.catalog
         self.tokenizer = self.parts.tokenizer
         self.accounts: Accounts = load_accounts(settings)
-        self.store: Store = store or make_store(settings, self.accounts, recover)
-        self.clock: Clock = clock or make_clock(settings.clock, speed=settings.clock_speed,
-                                                cell=shared_time(settings))
+        if store is None:  # a partition's state is its own, in this process
+            store = make_store(settings, self.accounts, recover) if parent is None else \
+                memory_store(settings, self.accounts)
+        self.store: Store = store
+        self.clock: Clock = clock or make_clock(
+            settings.clock, speed=settings.clock_speed,
+            cell=shared_time(settings, store) if parent is None else None)
         self.allowed_keys = frozenset(settings.api_key)
         self._chat_validators = self.parts.chat_validators
         self.root: Mock = parent or self
@@ -161,11 +165,33 @@ class Mock:
         return PromptCost(self.tokenizer, model.image_tokens, model.video_tokens)
 
 
+def _options(settings: Settings, accounts: Accounts) -> dict[str, Any]:
+    return {"plan": accounts.default, "plans": accounts.plans, "tiers": accounts.tiers,
+            "journal_size": settings.journal_size}
+
+
+def memory_store(settings: Settings, accounts: Accounts) -> Store:
+    return MemoryStore(**_options(settings, accounts))
+
+
 def make_store(settings: Settings, accounts: Accounts, recover: bool = True) -> Store:
-    """The store settings ask for: SQLite in `state_dir` (imported only then), else memory.
-    `recover`: this process opens the state first (a worker beside others does not)."""
-    options = {"plan": accounts.default, "plans": accounts.plans, "tiers": accounts.tiers,
-               "journal_size": settings.journal_size}
+    """The store settings ask for: Redis at `store`, SQLite in `state_dir` (each imported
+    only then), else memory. With both, Redis keeps the state and `state_dir/files` the
+    files' bytes. `recover`: this process opens the SQLite state first (a worker beside
+    others does not); a Redis store has nothing to recover per host."""
+    options = _options(settings, accounts)
+    if settings.store:
+        from .state.blobs import Blobs
+
+        try:
+            from .state.redis import RedisStore
+        except ImportError as exc:
+            raise SettingsError(f"setting store: the Redis store needs the redis package "
+                                f"(pip install 'mockshot[redis]'): {exc}") from None
+
+        blobs = Blobs(Path(settings.state_dir) / "files", durable=True) \
+            if settings.state_dir else None
+        return RedisStore(settings.store, blobs=blobs, **options)
     if settings.state_dir:
         from .state.sqlite import SQLiteStore
 
@@ -173,10 +199,16 @@ def make_store(settings: Settings, accounts: Accounts, recover: bool = True) -> 
     return MemoryStore(**options)
 
 
-def shared_time(settings: Settings) -> FileCell | None:
-    """With a state directory, a virtual clock keeps its time there: every worker sharing
-    the directory sees one time, and a restart goes on from it."""
-    if settings.clock != "virtual" or not settings.state_dir:
+def shared_time(settings: Settings, store: Store) -> TimeCell | None:
+    """Where a virtual clock keeps its time when several processes share the state: in
+    Redis with `store` (every host sees one time), else in the state directory (every
+    worker sharing it sees one time, and a restart goes on from it)."""
+    if settings.clock != "virtual":
+        return None
+    cell_of = getattr(store, "shared_time", None)
+    if cell_of is not None:
+        return cell_of(VIRTUAL_EPOCH)
+    if not settings.state_dir:
         return None
     Path(settings.state_dir).mkdir(parents=True, exist_ok=True)
     return FileCell(Path(settings.state_dir) / "clock", VIRTUAL_EPOCH)

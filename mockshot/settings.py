@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .conformance import check_variants
+from .state.redis_url import StoreURLError, parse_url
 
 __all__ = ["HELP", "Settings", "SettingsError", "fits_seed"]
 
@@ -45,6 +46,7 @@ class Settings:
     journal_size: int = 1000
     workers: int = 1  # processes answering on one port (they share --state-dir)
     state_dir: str | None = None  # keep state in DIR/state.db (SQLite): restarts keep it
+    store: str | None = None  # redis://HOST:PORT/DB: the state in Redis, shared by hosts
     prompt_cache: bool = True
     pacing: bool = True  # stream at each model's speed (on the clock); false: instant
     system_fingerprint: str = "fpv0_1c3effa9"
@@ -122,7 +124,9 @@ HELP = {
     "journal_size": "requests the journal keeps (oldest dropped first)",
     "workers": "worker processes on one port, sharing the state in --state-dir (default 1)",
     "state_dir": "keep accounts, rules' progress, the journal (and files) in DIR; "
-                 "default: in memory",
+                 "default: in memory (with --store: only the files' bytes)",
+    "store": "redis://HOST:PORT/DB: keep the state in Redis, shared by every mockshot "
+             "host naming it (needs mockshot[redis])",
     "prompt_cache": "report cached_tokens for repeated prompt prefixes",
     "pacing": "stream at each model's time-to-first-token and tokens/s",
     "system_fingerprint": "system_fingerprint on stream chunks ('' for none)",
@@ -198,6 +202,8 @@ def _check_range(name: str, value: Any) -> None:
         raise SettingsError(f"setting {name}: {value!r} is not one of {', '.join(CHOICES[name])}")
     if name == "variants" and (problem := check_variants(value)):
         raise SettingsError(f"setting variants: {problem}")
+    if name == "store" and value is not None:
+        _check_store(value)
     if name == "port" and not 0 <= value <= 65535:
         raise SettingsError(f"setting port: {value} is outside 0-65535")
     if name == "seed" and not fits_seed(value):
@@ -219,6 +225,13 @@ def _check_range(name: str, value: Any) -> None:
         raise SettingsError("setting voucher: must not be negative (cash may be, for arrears)")
     if name == "tier" and value is not None and value < 0:
         raise SettingsError(f"setting tier: {value} is not a tier (0 and up; see tiers)")
+
+
+def _check_store(url: str) -> None:
+    try:
+        parse_url(url)
+    except StoreURLError as exc:
+        raise SettingsError(str(exc)) from None
 
 
 def fits_seed(value: int) -> bool:

@@ -168,6 +168,13 @@ def _async_transport(app: Any, httpx: ModuleType) -> Any:
     return Transport()
 
 
+async def _finish_tasks() -> None:
+    tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
 class _Portal:
     """A private event loop in a daemon thread, for driving the app from sync code."""
 
@@ -181,8 +188,12 @@ class _Portal:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
 
     def close(self) -> None:
-        """Stop the loop and its thread (a closed client leaks neither)."""
+        """Stop the loop and its thread (a closed client leaks neither). Tasks still
+        pending are cancelled and run to their end first, as `asyncio.run` does, so what
+        they hold (a store's connections on this loop) is let go."""
         if self.loop.is_running():
+            with contextlib.suppress(Exception):
+                asyncio.run_coroutine_threadsafe(_finish_tasks(), self.loop).result(5)
             self.loop.call_soon_threadsafe(self.loop.stop)
             self.thread.join(timeout=5)
         if not self.loop.is_running() and not self.loop.is_closed():

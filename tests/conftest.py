@@ -63,6 +63,15 @@ def async_client(app) -> openai.AsyncOpenAI:
 
 
 @pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    """One real redis-server for the session (fails, never skips, without one)."""
+    from .redis_server import RedisServer
+
+    with RedisServer(tmp_path_factory.mktemp("redis")) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
 def served():
     """One real server on a free loopback port for the whole session."""
     with ServedMock(Settings(port=0, clock="virtual", log_level="warning")) as running:

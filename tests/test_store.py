@@ -1,19 +1,23 @@
-"""The store's contract: what every implementation (memory today; SQLite and Redis later)
-must do, operation by operation. Each test runs against every implementation."""
+"""The store's contract: what every implementation (memory, SQLite, Redis on a real
+redis-server) must do, operation by operation. Each test runs against every one."""
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import tempfile
 import threading
+from collections.abc import Callable
 
 import pytest
 
-from mockshot.state.accounts import Plan
+from mockshot.state.accounts import LimitHit, Limits, Plan
 from mockshot.state.journal import BODY_CAP, JournalEntry, body_copy
 from mockshot.state.memory import MemoryStore
+from mockshot.state.redis import RedisStore
 from mockshot.state.sqlite import SQLiteStore
 from mockshot.state.store import (
+    LIMITED,
     QUOTA,
     UNMATCHED,
     Begin,
@@ -31,13 +35,39 @@ def sqlite_store(blobs=None, **options) -> SQLiteStore:
     return SQLiteStore(directory, **options)
 
 
+_prefixes = itertools.count()
+
+
+def redis_store(url: str, blobs=None, **options) -> RedisStore:
+    """A Redis store under a prefix of its own on the session's server (so no test sees
+    another's keys), its blob area the records tests' directory when given."""
+    return RedisStore(url, blobs=blobs, prefix=f"t{next(_prefixes)}:", **options)
+
+
 IMPLEMENTATIONS = [pytest.param(MemoryStore, id="memory"),
-                   pytest.param(sqlite_store, id="sqlite")]
+                   pytest.param(sqlite_store, id="sqlite"),
+                   pytest.param(redis_store, id="redis")]
+
+
+def factory(request) -> Callable[..., Store]:
+    """The implementation `request.param` names, made ready to call (a Redis store gets
+    the session's server; every store made is closed when the test ends)."""
+    made: list[Store] = []
+
+    def make(*args, **options) -> Store:
+        if request.param is redis_store:
+            args = (request.getfixturevalue("redis_server").url(), *args)
+        store = request.param(*args, **options)
+        made.append(store)
+        return store
+
+    request.addfinalizer(lambda: [getattr(s, "close", lambda: None)() for s in made])
+    return make
 
 
 @pytest.fixture(params=IMPLEMENTATIONS)
 def make(request):
-    return request.param
+    return factory(request)
 
 
 @pytest.fixture
@@ -237,6 +267,65 @@ def test_reset_forgets_progress_but_keeps_rules_and_kept_accounts(store):
     assert run(store.balance("a")).cash == 9.0 and len(run(store.rules()).documents) == 1
     run(store.reset())
     assert run(store.balance("a")).cash == 10.0
+
+
+# --- tier limits: the sliding windows ------------------------------------------------------
+
+
+def limited_store(make, **limits) -> Store:
+    return make(plan=Plan(10.0, tier=1), tiers={1: Limits(**limits)})
+
+
+def admit(store: Store, now: float, tokens: int = 0, account: str = "a"):
+    return begin(store, account=account, limited=True, now=now, tokens=tokens)
+
+
+def test_rpm_refuses_past_the_limit_with_the_wait_until_the_oldest_call_leaves(make):
+    store = limited_store(make, rpm=2)
+    assert [admit(store, t).held for t in (0.0, 10.0)] == [True, True]
+    found = admit(store, 20.0)
+    assert found.refused == LIMITED and found.limit == LimitHit("rpm", 2, 2, 40.0)
+    assert admit(store, 60.0).refused is None  # the call at 0 left the window
+    assert admit(store, 60.5).limit.retry_after == pytest.approx(9.5)
+    assert admit(store, 0.0, account="b").refused is None  # another account's windows
+
+
+def test_token_windows_count_the_budget_and_wait_until_enough_leaves(make):
+    store = limited_store(make, tpm=100, tpd=150)
+    assert admit(store, 0.0, 60).refused is None
+    assert admit(store, 1.0, 50).limit == LimitHit("tpm", 100, 110, 59.0)
+    assert admit(store, 2.0, 200).limit == LimitHit("tpm", 100, 260, 60.0)  # alone over
+    assert admit(store, 60.0, 50).refused is None
+    assert admit(store, 61.0, 50).limit == LimitHit("tpd", 150, 160, 86400.0 - 61.0)
+    usage = run(store.account("a", 61.0)).usage
+    assert usage == {"concurrency": 2, "rpm": 1, "tpm": 50, "tpd": 110}
+
+
+def test_concurrency_counts_calls_in_flight_until_settled_or_released(make):
+    store = limited_store(make, concurrency=1)
+    assert admit(store, 0.0).held
+    assert admit(store, 0.0).limit == LimitHit("concurrency", 1, 1, 1.0)
+    run(store.settle(entry(), None, release="a"))
+    assert admit(store, 0.0).held
+    run(store.release("a"))
+    run(store.release("a"))  # never below none in flight
+    assert run(store.account("a", 0.0)).usage["concurrency"] == 0
+    entry_id = run(store.settle(entry(chunks_sent=0)))
+    assert admit(store, 0.0).held  # a stream: in flight until its last update
+    run(store.update(entry_id, release="a", chunks_sent=4))
+    assert run(store.account("a", 0.0)).usage["concurrency"] == 0
+    assert run(store.journal())[-1].chunks_sent == 4
+
+
+def test_a_refused_call_takes_nothing_and_an_account_without_a_tier_is_not_limited(make):
+    store = limited_store(make, rpm=1)
+    admit(store, 0.0, 5)
+    before = run(store.account("a", 0.0))
+    assert admit(store, 0.0, 5).refused == LIMITED
+    assert run(store.account("a", 0.0)) == before
+    assert (before.tier, before.limits) == (1, Limits(rpm=1))
+    assert run(store.set_account("a", tier=None)).limits is None
+    assert admit(store, 0.0).refused is None and not admit(store, 0.0).held
 
 
 # --- atomicity ------------------------------------------------------------------------------

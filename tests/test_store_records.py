@@ -20,14 +20,14 @@ from mockshot.state.records import (
 )
 from mockshot.state.store import Store
 
-from .test_store import IMPLEMENTATIONS, run
+from .test_store import IMPLEMENTATIONS, factory, run
 
 
 @pytest.fixture(params=IMPLEMENTATIONS)
 def store(request, tmp_path) -> Store:
     from mockshot.state.blobs import Blobs
 
-    return request.param(blobs=Blobs(tmp_path))
+    return factory(request)(blobs=Blobs(tmp_path))
 
 
 def record(file_id: str = "f1", account: str = "a", size: int = 10, **fields) -> FileRecord:

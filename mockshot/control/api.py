@@ -207,7 +207,14 @@ def clock_body(mock: Mock) -> dict:
     return {"now": mock.clock.now(), "virtual": bool(getattr(mock.clock, "virtual", False))}
 
 
+async def clock_now(mock: Mock) -> float:
+    """The clock's time as the shared store has it (another host may have moved it)."""
+    synced = getattr(mock.clock, "synced", None)
+    return await synced() if synced is not None else mock.clock.now()
+
+
 async def get_clock(call: Call) -> Response:
+    await clock_now(call.mock)
     return json_response(clock_body(call.mock))
 
 
@@ -223,11 +230,14 @@ async def move_clock(call: Call) -> Response:
     if body.get("advance", 0) < 0:
         raise invalid_request("advance must not be negative (the clock cannot go back; use "
                               "set to move it anywhere)")
-    target = body["set"] if "set" in body else clock.now() + body["advance"]
+    target = body["set"] if "set" in body else await clock_now(call.mock) + body["advance"]
     if not 0 <= target <= LATEST_TIME:
         raise invalid_request(f"the clock must stay a Unix timestamp from 0 to "
                               f"{LATEST_TIME:.0f}")
     clock.set(float(target))
+    settled = getattr(clock, "settled", None)
+    if settled is not None:  # every host sharing the clock sees the move once this answers
+        await settled()
     return json_response(clock_body(call.mock))
 
 
@@ -241,7 +251,8 @@ def account_body(mock: Mock, key: str, state: AccountState) -> dict:
 
 async def get_account(call: Call) -> Response:
     key = call.params["key"]
-    state = await call.mock.store.account(call.mock.accounts.of(key), call.mock.clock.now())
+    state = await call.mock.store.account(call.mock.accounts.of(key),
+                                          await clock_now(call.mock))
     return json_response(account_body(call.mock, key, state))
 
 
@@ -267,7 +278,8 @@ async def put_account(call: Call) -> Response:
     key = call.params["key"]
     money = {name: float(body[name]) for name in ("cash", "voucher") if name in body}
     await call.mock.store.set_account(call.mock.accounts.of(key), tier=tier, **money)
-    state = await call.mock.store.account(call.mock.accounts.of(key), call.mock.clock.now())
+    state = await call.mock.store.account(call.mock.accounts.of(key),
+                                          await clock_now(call.mock))
     return json_response(account_body(call.mock, key, state))
 
 

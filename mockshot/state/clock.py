@@ -50,14 +50,32 @@ class RealClock:
 
 class TimeCell(Protocol):
     """Where a virtual clock keeps its time: this process's memory, or a place several
-    processes share (`FileCell`), so moving the clock moves it for every worker."""
+    processes share (`FileCell` for workers, `redis_time.RedisTime` for hosts), so moving
+    the clock moves it for every worker. A shared cell may also offer `async refresh()`
+    (read the shared time now) and `async flush()` (this process's moves have reached
+    the shared place), which `VirtualClock.synced` and `settled` await."""
 
     def get(self) -> float: ...
 
     def set(self, value: float) -> None: ...
 
+    def add(self, seconds: float) -> float:
+        """Move on by `seconds` (never past LATEST_TIME); the new time."""
+        ...
 
-class MemoryCell:
+
+class _Adds:
+    """`add` as a read and a write, for cells whose writes are local."""
+
+    __slots__ = ()
+
+    def add(self, seconds: float) -> float:
+        moved = min(self.get() + seconds, LATEST_TIME)  # type: ignore[attr-defined]
+        self.set(moved)  # type: ignore[attr-defined]
+        return moved
+
+
+class MemoryCell(_Adds):
     __slots__ = ("value",)
 
     def __init__(self, value: float) -> None:
@@ -70,7 +88,7 @@ class MemoryCell:
         self.value = value
 
 
-class FileCell:
+class FileCell(_Adds):
     """The time as 8 bytes of a file every worker maps into memory: a read is a memory
     read, a write is seen by every process at once (and survives a restart)."""
 
@@ -108,9 +126,7 @@ class VirtualClock:
     def advance(self, seconds: float) -> float:
         if seconds < 0:
             raise ValueError("the clock cannot go back; use set() to move it anywhere")
-        moved = min(self._cell.get() + seconds, LATEST_TIME)
-        self._cell.set(moved)
-        return moved
+        return self._cell.add(seconds)
 
     def set(self, timestamp: float) -> float:
         if not 0 <= timestamp <= LATEST_TIME:
@@ -120,8 +136,21 @@ class VirtualClock:
 
     async def sleep(self, seconds: float) -> None:
         if seconds > 0:
-            self._cell.set(min(self._cell.get() + seconds, LATEST_TIME))
+            self._cell.add(seconds)
         await asyncio.sleep(0)
+
+    async def synced(self) -> float:
+        """The time as the shared cell has it now (another host may have moved it)."""
+        refresh = getattr(self._cell, "refresh", None)
+        if refresh is not None:
+            await refresh()
+        return self._cell.get()
+
+    async def settled(self) -> None:
+        """Return once this process's moves are seen by every process sharing the cell."""
+        flush = getattr(self._cell, "flush", None)
+        if flush is not None:
+            await flush()
 
 
 def make_clock(kind: str, start: float | None = None, speed: float = 1.0,

@@ -158,11 +158,13 @@ class MemoryStore(FilesInMemory, Store):
         while len(self._prefixes) > self._lru_size:
             self._prefixes.popitem(last=False)
 
-    async def update(self, entry_id: int, **facts: Any) -> None:
+    async def update(self, entry_id: int, release: str | None = None, **facts: Any) -> None:
         unknown = set(facts) - UPDATABLE
         if unknown:
             raise ValueError(f"journal entries cannot update {', '.join(sorted(unknown))}")
         with self._lock:
+            if release is not None:
+                self._account(release).windows.release()
             entry = self._by_id.get(entry_id)
             if entry is not None:
                 for name, value in facts.items():

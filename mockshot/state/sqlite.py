@@ -270,12 +270,14 @@ class SQLiteStore(FilesInSQLite, Store):
     async def release(self, account: str) -> None:
         await self._run(self._release, account)
 
-    async def update(self, entry_id: int, **facts: Any) -> None:
+    async def update(self, entry_id: int, release: str | None = None, **facts: Any) -> None:
         unknown = set(facts) - UPDATABLE
         if unknown:
             raise ValueError(f"journal entries cannot update {', '.join(sorted(unknown))}")
 
         def write(db: Db) -> None:
+            if release is not None:
+                self._release(db, release)
             found = db.execute("SELECT entry FROM journal WHERE id = ?", (entry_id,)).fetchone()
             if found is not None:
                 db.execute("UPDATE journal SET entry = ? WHERE id = ?",

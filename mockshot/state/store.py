@@ -182,8 +182,10 @@ class Store(RecordStore):
         """A held call ended later than its settle (a stream closed)."""
 
     @abstractmethod
-    async def update(self, entry_id: int, **facts: Any) -> None:
-        """Later facts of a journal entry (ignored once the entry has left the journal)."""
+    async def update(self, entry_id: int, release: str | None = None, **facts: Any) -> None:
+        """Later facts of a journal entry (ignored once the entry has left the journal);
+        with `release`, that account's call in flight ends in the same step (a stream
+        closing: one step, not two)."""
 
     # -- accounts ------------------------------------------------------------------------
     @abstractmethod

@@ -70,9 +70,10 @@ def paced_stream(mock: Mock, incoming: Incoming, frames: list[bytes],
             yield frame
 
     async def on_close(disconnected: bool) -> None:
+        # an open stream counted toward concurrency until now: it ends in the same step
         with contextlib.suppress(StoreError):  # the client has its reply; the disk may be full
-            await store.update(incoming.journal_id, chunks_sent=sent, disconnected=disconnected)
-            if incoming.held:  # an open stream counted toward concurrency until now
-                await store.release(incoming.account)
+            await store.update(incoming.journal_id,
+                               incoming.account if incoming.held else None,
+                               chunks_sent=sent, disconnected=disconnected)
 
     return EventStream(paced(), on_close)
