@@ -49,16 +49,20 @@ def count(script: str, kind: str, requests: int) -> int:
     return int(found.group(1))
 
 
+KINDS = ("chat", "chat-limits", "models")
+
+
 def bench_instructions(args: argparse.Namespace) -> list[Row]:
-    """(g): instructions per request, for the request road's own cost."""
+    """(g): instructions per request, for the request road's own cost. The gate passes a
+    shorter `instruction_requests` and fewer `instruction_kinds` (bench/gate.py)."""
     section("(g) instructions per in-app request (callgrind)")
     if shutil.which("valgrind") is None:
         print("valgrind is not installed (Debian: apt-get install valgrind); skipped.")
         return []
     script = RUNNER.format(bench=str(HERE))
-    requests = 1000
+    requests = getattr(args, "instruction_requests", 1000)
     rows = []
-    for kind in ("chat", "chat-limits", "models"):
+    for kind in getattr(args, "instruction_kinds", KINDS):
         per = (count(script, kind, requests) - count(script, kind, 0)) / requests
         print(f"- {kind}: {per:,.0f} instructions per request ({requests} requests)")
         rows.append(Row(f"in-app {kind}, instructions/request", f"{per:,.0f}", "—", "—",
