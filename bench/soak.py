@@ -140,14 +140,24 @@ async def soak(url: str, seconds: float, workers: int = 64) -> Outcome:
 
     httpx = httpx_module()
     outcome = Outcome()
+    outcome.samples.append(await _settled_stats(httpx, url, wait=0.0))
     limits = httpx.Limits(max_connections=workers + 4, max_keepalive_connections=workers)
     async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits) as http:
         until = time.monotonic() + seconds
         await asyncio.gather(_watch(http, until, outcome, max(seconds / 30, 0.2)),
                              *(_worker(http, i, until, outcome) for i in range(workers)))
-        await asyncio.sleep(1.0)  # let abandoned streams finish closing on the server
-        outcome.samples.append((await http.get("/_mockshot/stats")).json())
+    # The pool's keep-alive connections are the client's, not a leak: they are closed
+    # by now, so the last sample, like the first, is taken over one fresh connection.
+    outcome.samples.append(await _settled_stats(httpx, url, wait=1.0))
     return outcome
+
+
+async def _settled_stats(httpx: Any, url: str, wait: float) -> dict[str, Any]:
+    """The server's stats over a connection of its own, after `wait` seconds in which
+    the server sees closed sockets and abandoned streams finish."""
+    await asyncio.sleep(wait)
+    async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+        return (await http.get("/_mockshot/stats")).json()
 
 
 def growth(outcome: Outcome) -> float:
