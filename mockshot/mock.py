@@ -18,6 +18,7 @@ from typing import Any
 
 from .billing.plans import Accounts, load_accounts
 from .calls import CallList
+from .console.changes import Changes
 from .engine.catalog import Catalog, ModelSpec
 from .engine.tokens import PromptCost
 from .errors import (
@@ -65,6 +66,7 @@ class Mock:
         self._chat_validators = self.parts.chat_validators
         self.root: Mock = parent or self
         self.test_id = test_id  # the partition this mock is, None for a root mock
+        self.changes: Changes = parent.changes if parent else Changes()  # the console's feed
         self.partitions = Partitions(self._child, settings.max_partitions)
         self.scenarios = ScenarioBook(self.store, settings.strict)
         self._rules_made = 0

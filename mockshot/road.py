@@ -29,7 +29,7 @@ from .scenarios.faults import Fault, ResetConnection, truncate
 from .scenarios.firing import fire_fault, scripted_error
 from .scenarios.rules import Probe
 from .state.failures import StoreError
-from .state.journal import JournalEntry, body_copy
+from .state.journal import JournalEntry, body_copy, reply_copy, stream_copy
 from .state.store import Begin
 from .steering import steer
 
@@ -143,8 +143,7 @@ def endpoint(root: Mock, name: str, handler: Handler, takes_body: bool,
                 APIError(500, "server_error", f"mockshot internal error: {type(exc).__name__}")
             )
         try:
-            await record(mock, incoming, response.status_code, started,
-                         getattr(response, "streaming", False))
+            await record(mock, incoming, response.status_code, started, response)
         except StoreError as exc:  # the call could not be settled: it is not acknowledged
             response = surface.render_error(store_unavailable(exc))
         await response(scope, receive, send)
@@ -205,9 +204,10 @@ class Reset:
 
 
 async def record(mock: Mock, incoming: Incoming, status: int, started: float,
-                 streams: bool = False) -> None:
+                 response: object = None) -> None:
     """Settle the call in one store step (its charge and its journal entry, which nothing
-    changes afterwards but `Store.update`), and write an access-log line when INFO is on."""
+    changes afterwards but `Store.update`), tell a watching console, and write an
+    access-log line when INFO is on."""
     elapsed_ms = (time.perf_counter() - started) * 1000
     entry = incoming.entry
     entry.account, entry.status, entry.at = incoming.account, status, mock.clock.now()
@@ -215,12 +215,20 @@ async def record(mock: Mock, incoming: Incoming, status: int, started: float,
     if incoming.raw is not None:
         entry.request, entry.request_bytes = body_copy(incoming.raw)
         entry.request_is_json = incoming.body is not None
+    streams = getattr(response, "streaming", False)
     if streams:
         entry.chunks_sent = 0
+        plan = getattr(response, "plan", None)
+        if plan is not None:
+            entry.frames, entry.frame_ms, entry.reply_bytes = stream_copy(*plan)
+    elif response is not None:
+        entry.reply, entry.reply_bytes = reply_copy(getattr(response, "body", None))
     if incoming.charge is not None:
         entry.cost = incoming.charge.amount
     release = incoming.account if incoming.held and not streams else None
     incoming.journal_id = await mock.store.settle(entry, incoming.charge, release)
+    if mock.changes.watched:
+        mock.changes.journal(mock.test_id, incoming.journal_id)
     if access_log.isEnabledFor(logging.INFO):
         access_log.info("%s %d %.2fms model=%s", incoming.operation, status, elapsed_ms,
                         entry.model or "-")

@@ -25,6 +25,8 @@ import orjson
 import yaml
 from starlette.responses import Response
 
+from ..console.assets import console_asset, console_page, console_redirect
+from ..console.events import events
 from ..contract.coverage import coverage
 from ..contract.pages import markdown, page
 from ..errors import APIError, clip, invalid_request
@@ -36,11 +38,11 @@ from ..router import Route
 from ..scenarios.checks import Problem, ScenarioError
 from ..scenarios.documents import parse_yaml
 from ..scenarios.rules import Rule
-from ..state.accounts import AccountState
 from ..state.clock import LATEST_TIME
 from ..state.failures import StoreError
-from ..state.store import KEEP, Balance
-from .journal_view import entry_view, journal_page
+from ..state.store import KEEP
+from .inventory import account_body, clock_body, clock_now, list_accounts, scenario_states
+from .journal_view import entry_detail, entry_view, journal_page
 
 __all__ = ["routes"]
 
@@ -203,16 +205,6 @@ async def reset(call: Call) -> Response:
     return json_response({"status": "ok", **options})
 
 
-def clock_body(mock: Mock) -> dict:
-    return {"now": mock.clock.now(), "virtual": bool(getattr(mock.clock, "virtual", False))}
-
-
-async def clock_now(mock: Mock) -> float:
-    """The clock's time as the shared store has it (another host may have moved it)."""
-    synced = getattr(mock.clock, "synced", None)
-    return await synced() if synced is not None else mock.clock.now()
-
-
 async def get_clock(call: Call) -> Response:
     await clock_now(call.mock)
     return json_response(clock_body(call.mock))
@@ -239,14 +231,6 @@ async def move_clock(call: Call) -> Response:
     if settled is not None:  # every host sharing the clock sees the move once this answers
         await settled()
     return json_response(clock_body(call.mock))
-
-
-def account_body(mock: Mock, key: str, state: AccountState) -> dict:
-    """The real balance body, plus what only a mock shows: which account the key bills,
-    its tier, the tier's limits and the usage windows now."""
-    balance = Balance(state.cash, state.voucher).body()
-    return {**balance, "account": mock.accounts.of(key), "tier": state.tier,
-            "limits": state.limits.as_dict() if state.limits else None, "usage": state.usage}
 
 
 async def get_account(call: Call) -> Response:
@@ -362,14 +346,34 @@ async def added(mock: Mock, rules: list[Rule], new: bool) -> Response:
 
 # ---- the journal ---------------------------------------------------------------------
 
+def journal_query(call: Call, **more: str) -> dict[str, str]:
+    """The journal's query; `key` is a filter too (the account that key bills)."""
+    query = {**call.query, **more}
+    if "key" in query:
+        query["account"] = call.mock.accounts.of(query.pop("key"))
+    return query
+
+
 async def journal(call: Call) -> Response:
-    return json_response(journal_page(await call.mock.store.journal(), call.query))
+    return json_response(journal_page(await call.mock.store.journal(), journal_query(call)))
+
+
+async def journal_entry(call: Call) -> Response:
+    """One call whole: what was sent, what was answered (the frames of a stream), the
+    rule that answered it and the seed that replays it."""
+    wanted = call.params["entry_id"]
+    if wanted.isascii() and wanted.isdigit():
+        for entry in await call.mock.store.journal():
+            if entry.id == int(wanted):
+                return json_response(entry_detail(entry))
+    raise APIError(404, "resource_not_found_error", f"the journal holds no entry "
+                                                     f"{clip(repr(wanted), 40)}")
 
 
 async def unmatched_calls(call: Call) -> Response:
     """The journal's unmatched chat calls (other filters apply too)."""
     return json_response(journal_page(await call.mock.store.journal(),
-                                      {**call.query, "unmatched": "true"}))
+                                      journal_query(call, unmatched="true")))
 
 
 # ---- the coverage report ------------------------------------------------------------
@@ -433,21 +437,31 @@ ROUTES: tuple[tuple[str, str, AdminHandler], ...] = (
     ("GET", "/rules/{name}", get_rule),
     ("DELETE", "/rules/{name}", delete_rule),
     ("POST", "/scenarios", load_scenario),
+    ("GET", "/scenarios", scenario_states),
     ("GET", "/journal", journal),
+    ("GET", "/journal/{entry_id}", journal_entry),
     ("GET", "/unmatched", unmatched_calls),
     ("GET", "/clock", get_clock),
     ("POST", "/clock", move_clock),
+    ("GET", "/accounts", list_accounts),
     ("GET", "/accounts/{key}", get_account),
     ("PUT", "/accounts/{key}", put_account),
     ("GET", "/report", report),
     ("GET", "/tests", list_tests),
     ("DELETE", "/tests/{test_id:path}", drop_test),
+    ("GET", "/events", events),
+    ("GET", "/", console_page),
+    ("GET", "", console_redirect),
+    ("GET", "/console/{asset}", console_asset),
 )
-OPEN = frozenset({"/health", "/openapi.json"})  # probes and tools need no token
+# probes and tools need no token, nor does the console's page: it holds no data, and asks
+# for the token when the API it calls answers 401
+OPEN = frozenset({"/health", "/openapi.json", "/", "", "/console/{asset}"})
 
 
-def endpoint(mock: Mock, handler: AdminHandler, guarded: bool) -> Callable:
-    """The router's endpoint for one admin handler: authorize, run, render errors."""
+def endpoint(mock: Mock, method: str, handler: AdminHandler, guarded: bool) -> Callable:
+    """The router's endpoint for one admin handler: authorize, run, render errors, and
+    tell a watching console when the state was steered."""
 
     async def run(scope: dict, receive: Callable, send: Callable,
                   path_params: dict[str, str]) -> None:
@@ -455,8 +469,11 @@ def endpoint(mock: Mock, handler: AdminHandler, guarded: bool) -> Callable:
         try:
             if guarded:
                 authorize(mock, headers)
-            response = await handler(Call(partition_of(mock, headers), headers,
-                                          path_params, query_of(scope), receive))
+            steered = partition_of(mock, headers)
+            response = await handler(Call(steered, headers, path_params, query_of(scope),
+                                          receive))
+            if method != "GET" and mock.changes.watched and response.status_code < 400:
+                mock.changes.steered(steered.test_id)
         except APIError as error:
             response = error_response(error)
         except ClientGone:
@@ -474,6 +491,6 @@ def endpoint(mock: Mock, handler: AdminHandler, guarded: bool) -> Callable:
 
 def routes(mock: Mock) -> list[Route]:
     """The control API's routes, for `create_app`."""
-    return [Route(method, PREFIX + path, endpoint(mock, handler, path not in OPEN))
+    return [Route(method, PREFIX + path, endpoint(mock, method, handler, path not in OPEN))
             for method, path, handler in ROUTES]
 

@@ -14,7 +14,6 @@ from pathlib import Path
 
 from ..scenarios.files import scenario_paths
 from ..settings import Settings, SettingsError
-from ..surfaces.replies import DEFAULT_CHAIN
 from ..surfaces.turns import Chain
 from .cassettes import Cassette, safe_name
 from .exchange import Options
@@ -26,6 +25,10 @@ __all__ = ["options_from", "providers", "providers_for", "recorder_from"]
 
 def providers(recorder: Recorder | None = None) -> Chain:
     """The chain, with `recorder` before the generator when one is given."""
+    # imported here: surfaces.replies imports recording.replay, which runs this package's
+    # __init__ (and so this module) whichever of the two a program imports first
+    from ..surfaces.replies import DEFAULT_CHAIN
+
     if recorder is None:
         return DEFAULT_CHAIN
     return Chain(DEFAULT_CHAIN.ruled, (recorder, *DEFAULT_CHAIN.unruled))

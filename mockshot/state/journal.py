@@ -5,6 +5,8 @@ later (chunks a stream sent, a client hanging up) reaches it through `Store.upda
 by mutating an entry the store already holds. Bodies are kept as the bytes the client sent,
 cut at `BODY_CAP` with the cut marked, so an entry is always encodable (it is embedded
 verbatim, never re-encoded) and the journal's memory is bounded by `journal_size * cap`.
+The reply is kept the same way, as text: a JSON reply's body, or a stream's frames with
+the moment each was due, at most `BODY_CAP` bytes of either (what the console shows).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 
 import orjson
 
-__all__ = ["BODY_CAP", "JournalEntry", "body_copy"]
+__all__ = ["BODY_CAP", "JournalEntry", "body_copy", "reply_copy", "stream_copy"]
 
 BODY_CAP = 64 * 1024  # bytes of each request body the journal keeps
 
@@ -48,7 +50,19 @@ class JournalEntry:
     served: tuple[str, ...] = ()  # what the reply was: stream, tool_calls, finish:length...
     variants: tuple[str, ...] = ()  # the conformance variations this stream was served
     violation: dict | None = None  # the contract rule a refused request broke
+    reply: str | None = None  # the reply body as sent, at most BODY_CAP bytes of it
+    reply_bytes: int = 0  # the reply body's full size (a stream's: all its frames')
+    frames: tuple[str, ...] = ()  # a stream's frames as planned, while BODY_CAP lasts
+    frame_ms: tuple[float, ...] = ()  # when each of them was due, ms after the reply began
     id: int = 0  # given by the store on append
+
+    @classmethod
+    def from_fields(cls, data: dict[str, Any], **more: Any) -> JournalEntry:
+        """An entry from its JSON fields (a shared store's copy: lists back to tuples)."""
+        for name in TUPLES:
+            if name in data:
+                data[name] = tuple(data[name])
+        return cls(**data, **more)
 
     @property
     def truncated(self) -> bool:
@@ -74,6 +88,7 @@ class JournalEntry:
         return asdict(self)
 
 
+TUPLES = ("served", "variants", "frames", "frame_ms")  # JSON lists that are tuples here
 UPDATABLE = frozenset({"chunks_sent", "disconnected", "status", "fault"})
 FIELDS = frozenset(f.name for f in fields(JournalEntry))
 
@@ -83,3 +98,29 @@ def body_copy(raw: bytes | None) -> tuple[bytes | None, int]:
     if raw is None:
         return None, 0
     return (raw if len(raw) <= BODY_CAP else raw[:BODY_CAP]), len(raw)
+
+
+def reply_copy(body: bytes | None) -> tuple[str | None, int]:
+    """The bounded text of a reply body the journal keeps, and the body's full size."""
+    if body is None:
+        return None, 0
+    return body[:BODY_CAP].decode("utf-8", "replace"), len(body)
+
+
+def stream_copy(frames: list[bytes], waits: list[float]) -> tuple[tuple[str, ...],
+                                                                  tuple[float, ...], int]:
+    """A stream's frames while `BODY_CAP` lasts, when each was due (ms; `waits[i]` is the
+    pause before frame i), and all the frames' size."""
+    kept: list[str] = []
+    due: list[float] = []
+    room, total, at = BODY_CAP, 0, 0.0
+    for index, frame in enumerate(frames):
+        total += len(frame)
+        at += waits[index] if index < len(waits) else 0.0
+        if len(frame) <= room:
+            room -= len(frame)
+            kept.append(frame.decode("utf-8", "replace"))
+            due.append(round(at * 1000, 3))
+        else:
+            room = 0
+    return tuple(kept), tuple(due), total

@@ -57,7 +57,6 @@ __all__ = ["RedisStore"]
 T = TypeVar("T")
 PREFIX = "mockshot:"
 ENTRY_FIELDS = tuple(sorted(FIELDS - {"request", "id"}))
-TUPLES = ("served", "variants")  # JSON lists that are tuples on an entry
 SCRIPTS = (BEGIN, SETTLE, UPDATE, RELEASE, ACCOUNT, CHARGE, RULES, RESET, CLOCK, FILES, BATCHES)
 
 
@@ -277,10 +276,7 @@ class RedisStore(FilesInRedis, Store):
         kept = sorted(i for i, data in found.items() if "operation" in data)
         entries = []
         for entry_id in kept[-self._journal_size:]:
-            data = found[entry_id]
-            for name in TUPLES:
-                data[name] = tuple(data[name])
-            entries.append(JournalEntry(**data, id=entry_id))
+            entries.append(JournalEntry.from_fields(found[entry_id], id=entry_id))
         return entries
 
     async def reset(self, keep_accounts: bool = False) -> None:

@@ -339,7 +339,8 @@ class SQLiteStore(FilesInSQLite, Store):
     # -- the journal and reset -----------------------------------------------------------
     async def journal(self) -> list[JournalEntry]:
         def read(db: Db) -> list[JournalEntry]:
-            return [JournalEntry(**json.loads(entry), request=request) for entry, request in
+            return [JournalEntry.from_fields(json.loads(entry), request=request)
+                    for entry, request in
                     db.execute("SELECT entry, request FROM journal ORDER BY id")]
 
         return await self._run(read)

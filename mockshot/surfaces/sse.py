@@ -35,6 +35,7 @@ class EventStream:
     ) -> None:
         self.frames = frames
         self.on_close = on_close
+        self.plan: tuple[list[bytes], list[float]] | None = None  # frames and waits, if known
         self.headers = HEADERS + (headers or [])
 
     async def _pump(self, send) -> None:

@@ -75,5 +75,9 @@ def paced_stream(mock: Mock, incoming: Incoming, frames: list[bytes],
             await store.update(incoming.journal_id,
                                incoming.account if incoming.held else None,
                                chunks_sent=sent, disconnected=disconnected)
+        if mock.changes.watched:
+            mock.changes.journal(mock.test_id, incoming.journal_id)
 
-    return EventStream(paced(), on_close)
+    stream = EventStream(paced(), on_close)
+    stream.plan = (frames, waits)  # what the journal keeps of the reply
+    return stream

@@ -23,7 +23,7 @@ from ...errors import APIError
 from ...incoming import Incoming
 from ...mock import Mock
 from ...scenarios.faults import ResetConnection
-from ...state.journal import JournalEntry, body_copy
+from ...state.journal import JournalEntry, body_copy, reply_copy
 from ...state.records import BatchRecord
 from ...surfaces.openai_chat import parse_chat
 from ...surfaces.openai_format import completion_body
@@ -77,11 +77,15 @@ async def answer_line(mock: Mock, batch: BatchRecord, raw: bytes) -> tuple[bytes
         status, reply = refused.status, refused.body()
     except ResetConnection:  # a scripted `reset` fault: what the client would have seen
         status, reply = 500, APIError(500, "server_error", "connection reset").body()
-    await settle(mock, incoming, status, started)
+    await settle(mock, incoming, status, started, orjson.dumps(reply)
+                 if isinstance(reply, dict) else reply)
     return result_line(line["custom_id"], status, reply), status == 200
 
 
-async def settle(mock: Mock, incoming: Incoming, status: int, started: float) -> None:
+async def settle(mock: Mock, incoming: Incoming, status: int, started: float,
+                 reply: bytes | None = None) -> None:
+    """Journal one answered line as its own call (with the reply it got) and tell a
+    watching console."""
     entry = incoming.entry
     entry.status, entry.at = status, mock.clock.now()
     entry.elapsed_ms = round((time.perf_counter() - started) * 1000, 3)
@@ -89,4 +93,7 @@ async def settle(mock: Mock, incoming: Incoming, status: int, started: float) ->
     entry.request_is_json = True
     if incoming.charge is not None:
         entry.cost = incoming.charge.amount
-    await mock.store.settle(entry, incoming.charge)
+    entry.reply, entry.reply_bytes = reply_copy(reply)
+    entry_id = await mock.store.settle(entry, incoming.charge)
+    if mock.changes.watched:
+        mock.changes.journal(mock.test_id, entry_id)
