@@ -28,14 +28,16 @@ what mockshot's own request road adds:
       of one chat each against the same suite on the bare app (goal at most 1.5 times).
   (j) shared state: served chat req/s in memory, on SQLite and on Redis with one and two
       workers, and each store's in-app µs and instructions per chat request.
+  (k) console: in-app chat µs with and without a console feed open, and the console's
+      control-API reads on a journal of 10,000 entries (ms; goal < 100).
 
     .venv/bin/python bench/bench.py [--calls N] [--duration S] [--concurrency C]
         [--paced N] [--paced-concurrency C] [--profile]
         [--only {inapp,instructions,inprocess,served,coldstart,streaming,pacing,extraction,
-                 upload,batch,fixtures,shared,soak}]
+                 upload,batch,fixtures,shared,soak,console}]
 
 Each section lives in its own module here (inprocess, served, coldstart, streamed, pacing,
-extraction, upload, batch, per_test, shared, soak; common parts in common, loadgen,
+extraction, upload, batch, per_test, shared, soak, console; common parts in common, loadgen,
 chunked). This is a benchmark,
 not a test: it prints a Markdown report and exits 0 whether or not a target is met (non-zero only
 if a request fails or a server does not come up).
@@ -53,6 +55,7 @@ from typing import Any
 from batch import bench_batch
 from coldstart import bench_coldstart
 from common import CLIENT_CORE, SERVER_CORE, TERMINATED, Row, section
+from console import bench_console
 from extraction import bench_extraction
 from gate import gate
 from inapp import bench_inapp
@@ -70,7 +73,8 @@ STEPS = {"inapp": bench_inapp, "inprocess": bench_inprocess, "served": bench_ser
          "coldstart": bench_coldstart,
          "streaming": bench_streaming, "pacing": bench_pacing, "extraction": bench_extraction,
          "upload": bench_upload, "batch": bench_batch, "instructions": bench_instructions,
-         "fixtures": bench_fixtures, "shared": bench_shared, "soak": bench_soak}
+         "fixtures": bench_fixtures, "shared": bench_shared, "soak": bench_soak,
+         "console": bench_console}
 PINNED = ("served", "streaming", "pacing", "upload", "shared")  # the steps that need both cores
 
 

@@ -3,7 +3,10 @@
 Wall-clock figures move with whatever else the machine runs; instruction counts do not
 (the same binary, inputs and environment give the same count), so this is the figure to
 compare two versions of the request road with. Each count is (a run of N requests) minus
-(a run of none), divided by N, so start-up and imports cancel out.
+(a run of none), divided by N, so start-up and imports cancel out. The heap the imports
+and the app built is frozen (`gc.freeze()`) before the requests: otherwise whether one
+full collection of it falls inside the run moved a 200-request count by 80,000
+instructions a request (~17%) between two builds whose requests cost the same.
 
     .venv/bin/python bench/bench.py --only instructions
 """
@@ -26,6 +29,7 @@ from inapp import REQUESTS, _once, app_for
 
 app = app_for(sys.argv[1])
 method, path, body = REQUESTS[sys.argv[1]]
+import gc; gc.collect(); gc.freeze()
 
 async def run(count):
     for _ in range(count):

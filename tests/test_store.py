@@ -12,7 +12,7 @@ from collections.abc import Callable
 import pytest
 
 from mockshot.state.accounts import LimitHit, Limits, Plan
-from mockshot.state.journal import BODY_CAP, JournalEntry, body_copy
+from mockshot.state.journal import BODY_CAP, JournalEntry, body_copy, reply_copy, stream_copy
 from mockshot.state.memory import MemoryStore
 from mockshot.state.redis import RedisStore
 from mockshot.state.sqlite import SQLiteStore
@@ -228,6 +228,26 @@ def test_what_a_reader_holds_never_changes_under_it(store):
     (held,) = run(store.journal())
     run(store.update(entry_id, chunks_sent=3))
     assert held.chunks_sent == 0
+
+
+def test_an_entry_keeps_its_reply_and_its_frames_as_it_was_given(store):
+    frames, due, size = stream_copy([b"data: {\"a\": \"\xc3\xa9\"}\n\n", b"data: [DONE]\n\n"],
+                                    [0.0, 0.25])
+    run(store.settle(entry(reply='{"ok": "é"}'.encode(), reply_bytes=12)))
+    run(store.settle(entry(frames=frames, frame_ms=due, reply_bytes=size, chunks_sent=0)))
+    replied, streamed = run(store.journal())
+    assert (replied.reply, replied.reply_bytes, replied.frames) == ('{"ok": "é"}'.encode(), 12, ())
+    assert streamed.frames == ('data: {"a": "é"}\n\n'.encode(), b"data: [DONE]\n\n")
+    assert streamed.frame_ms == (0.0, 250.0) and streamed.reply_bytes == size == 33
+
+
+def test_a_stream_past_the_bound_keeps_the_frames_that_fit():
+    frame = b"x" * 1000
+    frames, due, size = stream_copy([frame] * 100, [0.001] * 100)
+    assert len(frames) == BODY_CAP // 1000 and size == 100_000
+    assert due[:2] == (1.0, 2.0)
+    kept, full = reply_copy(b"y" * (BODY_CAP + 1))
+    assert kept == b"y" * BODY_CAP and full == BODY_CAP + 1
 
 
 def test_the_journal_keeps_a_bounded_copy_of_each_body():

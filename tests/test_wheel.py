@@ -67,6 +67,8 @@ def test_wheel_installs_and_serves_from_a_clean_venv(tmp_path):
         models = httpx.get(f"{served.url}/v1/models", headers=headers, timeout=30)
         invalid = httpx.post(f"{served.url}/v1/chat/completions", headers=headers, timeout=30,
                              json={"model": "kimi-k2.6", "messages": "Hello"})
+        console = [httpx.get(f"{served.url}/_mockshot/{path}", timeout=30)
+                   for path in ("", "console/console.js", "console/console.css")]
     finally:
         code, _out, err = served.stop(signal.SIGINT)
     assert chat.status_code == 200, chat.text
@@ -75,6 +77,8 @@ def test_wheel_installs_and_serves_from_a_clean_venv(tmp_path):
     # the schema check needs the packaged spec: a wrong type is a 400 naming the field
     assert invalid.status_code == 400 and "messages" in invalid.json()["error"]["message"]
     assert code == 0 and "Traceback" not in err, err
+    assert [r.status_code for r in console] == [200, 200, 200]  # the console ships in it
+    assert "console.js" in console[0].text and 'BASE = "/_mockshot"' in console[1].text
 
     # the pytest plugin comes with the wheel: a five-line test needs nothing else
     (tmp_path / "test_five.py").write_text(FIVE_LINES, encoding="utf-8")

@@ -43,12 +43,14 @@ def entry_detail(entry: JournalEntry) -> dict:
     shown["surface"] = entry.surface
     shown["request_bytes"] = entry.request_bytes
     if entry.reply is not None:
-        shown["reply"] = {"text": entry.reply, "bytes": entry.reply_bytes,
-                          "truncated": len(entry.reply.encode()) < entry.reply_bytes}
+        shown["reply"] = {"text": entry.reply.decode("utf-8", "replace"),
+                          "bytes": entry.reply_bytes,
+                          "truncated": len(entry.reply) < entry.reply_bytes}
     if entry.frames:
         sent = entry.chunks_sent if entry.chunks_sent is not None else len(entry.frames)
-        kept = sum(len(frame.encode()) for frame in entry.frames)
-        shown["frames"] = [{"at_ms": at, "data": frame, "sent": index < sent}
+        kept = sum(len(frame) for frame in entry.frames)
+        shown["frames"] = [{"at_ms": at, "data": frame.decode("utf-8", "replace"),
+                            "sent": index < sent}
                            for index, (at, frame) in enumerate(zip(entry.frame_ms,
                                                                    entry.frames,
                                                                    strict=True))]
@@ -75,8 +77,11 @@ def _status_test(value: str) -> Callable[[JournalEntry], bool]:
     if not re.fullmatch(r"[1-5](\d\d|xx)", value.lower()):
         raise invalid_request(f"query parameter status must be a status code like 429 or a "
                               f"class like 4xx, got {value!r}")
-    return lambda entry: re.fullmatch(value.lower().replace("x", r"\d"),
-                                      str(entry.status)) is not None
+    if value.isdigit():
+        wanted = int(value)
+        return lambda entry: entry.status == wanted
+    low, high = int(value[0]) * 100, int(value[0]) * 100 + 99  # a class: 4xx is 400-499
+    return lambda entry: low <= entry.status <= high
 
 
 def journal_tests(query: dict[str, str]) -> list[Callable[[JournalEntry], bool]]:

@@ -50,19 +50,34 @@ class JournalEntry:
     served: tuple[str, ...] = ()  # what the reply was: stream, tool_calls, finish:length...
     variants: tuple[str, ...] = ()  # the conformance variations this stream was served
     violation: dict | None = None  # the contract rule a refused request broke
-    reply: str | None = None  # the reply body as sent, at most BODY_CAP bytes of it
+    reply: bytes | None = None  # the reply body as sent, at most BODY_CAP bytes of it
     reply_bytes: int = 0  # the reply body's full size (a stream's: all its frames')
-    frames: tuple[str, ...] = ()  # a stream's frames as planned, while BODY_CAP lasts
+    frames: tuple[bytes, ...] = ()  # a stream's frames as planned, while BODY_CAP lasts
     frame_ms: tuple[float, ...] = ()  # when each of them was due, ms after the reply began
     id: int = 0  # given by the store on append
 
     @classmethod
     def from_fields(cls, data: dict[str, Any], **more: Any) -> JournalEntry:
-        """An entry from its JSON fields (a shared store's copy: lists back to tuples)."""
+        """An entry from its JSON fields (`portable`'s: lists back to tuples, the reply's
+        text back to bytes)."""
         for name in TUPLES:
             if name in data:
                 data[name] = tuple(data[name])
+        if data.get("reply") is not None:
+            data["reply"] = data["reply"].encode()
+        if data.get("frames"):
+            data["frames"] = tuple(frame.encode() for frame in data["frames"])
         return cls(**data, **more)
+
+    def portable(self, skip: frozenset[str] = frozenset()) -> dict[str, Any]:
+        """The fields as JSON values, for a store that keeps entries as JSON (the reply
+        is text: the mock's replies are UTF-8, and a cut one is cut with its cut marked)."""
+        data = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in skip}
+        if data.get("reply") is not None:
+            data["reply"] = data["reply"].decode("utf-8", "replace")
+        if data.get("frames"):
+            data["frames"] = [frame.decode("utf-8", "replace") for frame in data["frames"]]
+        return data
 
     @property
     def truncated(self) -> bool:
@@ -100,18 +115,19 @@ def body_copy(raw: bytes | None) -> tuple[bytes | None, int]:
     return (raw if len(raw) <= BODY_CAP else raw[:BODY_CAP]), len(raw)
 
 
-def reply_copy(body: bytes | None) -> tuple[str | None, int]:
-    """The bounded text of a reply body the journal keeps, and the body's full size."""
+def reply_copy(body: bytes | None) -> tuple[bytes | None, int]:
+    """The bounded copy of a reply body the journal keeps (the body itself when it fits:
+    bytes never change), and the body's full size."""
     if body is None:
         return None, 0
-    return body[:BODY_CAP].decode("utf-8", "replace"), len(body)
+    return (body if len(body) <= BODY_CAP else body[:BODY_CAP]), len(body)
 
 
-def stream_copy(frames: list[bytes], waits: list[float]) -> tuple[tuple[str, ...],
+def stream_copy(frames: list[bytes], waits: list[float]) -> tuple[tuple[bytes, ...],
                                                                   tuple[float, ...], int]:
     """A stream's frames while `BODY_CAP` lasts, when each was due (ms; `waits[i]` is the
     pause before frame i), and all the frames' size."""
-    kept: list[str] = []
+    kept: list[bytes] = []
     due: list[float] = []
     room, total, at = BODY_CAP, 0, 0.0
     for index, frame in enumerate(frames):
@@ -119,7 +135,7 @@ def stream_copy(frames: list[bytes], waits: list[float]) -> tuple[tuple[str, ...
         at += waits[index] if index < len(waits) else 0.0
         if len(frame) <= room:
             room -= len(frame)
-            kept.append(frame.decode("utf-8", "replace"))
+            kept.append(frame)
             due.append(round(at * 1000, 3))
         else:
             room = 0

@@ -166,9 +166,12 @@ class MemoryStore(FilesInMemory, Store):
             if release is not None:
                 self._account(release).windows.release()
             entry = self._by_id.get(entry_id)
-            if entry is not None:
+            if entry is not None:  # copy on write: readers hold the journal's entries
+                changed = copy.copy(entry)
                 for name, value in facts.items():
-                    setattr(entry, name, value)
+                    setattr(changed, name, value)
+                self._by_id[entry_id] = changed
+                self._journal[entry_id - self._journal[0].id] = changed
 
     async def release(self, account: str) -> None:
         with self._lock:
@@ -255,8 +258,8 @@ class MemoryStore(FilesInMemory, Store):
 
     # -- the journal and reset -----------------------------------------------------------
     async def journal(self) -> list[JournalEntry]:
-        with self._lock:  # copies: what a reader holds never changes under it
-            return [copy.copy(entry) for entry in self._journal]
+        with self._lock:  # no copies: `update` replaces an entry, never changes it
+            return list(self._journal)
 
     async def reset(self, keep_accounts: bool = False) -> None:
         with self._lock:

@@ -22,7 +22,7 @@ import orjson
 
 from .accounts import DEFAULT_PLAN, AccountState, LimitHit, Limits, Plan
 from .blobs import Blobs
-from .journal import FIELDS, UPDATABLE, JournalEntry
+from .journal import UPDATABLE, JournalEntry
 from .redis_files import BATCHES, FILES, FilesInRedis
 from .redis_link import Link
 from .redis_scripts import (
@@ -56,7 +56,7 @@ __all__ = ["RedisStore"]
 
 T = TypeVar("T")
 PREFIX = "mockshot:"
-ENTRY_FIELDS = tuple(sorted(FIELDS - {"request", "id"}))
+NOT_IN_ENTRY = frozenset({"request", "id"})  # the request is its own field; the id its key
 SCRIPTS = (BEGIN, SETTLE, UPDATE, RELEASE, ACCOUNT, CHARGE, RULES, RESET, CLOCK, FILES, BATCHES)
 
 
@@ -101,7 +101,7 @@ def _begun(found: list) -> Begun:
 
 
 def _entry_json(entry: JournalEntry) -> bytes:
-    return orjson.dumps({name: getattr(entry, name) for name in ENTRY_FIELDS})
+    return orjson.dumps(entry.portable(NOT_IN_ENTRY))
 
 
 def _entries(flat: list[bytes]) -> dict[int, dict[str, Any]]:

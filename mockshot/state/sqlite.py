@@ -16,7 +16,6 @@ import json
 import sqlite3
 from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -46,6 +45,7 @@ from .store import (
 __all__ = ["SQLiteStore"]
 
 T = TypeVar("T")
+REQUEST = frozenset({"request"})  # kept in its own column, as the bytes sent
 Db = sqlite3.Connection
 
 
@@ -256,9 +256,8 @@ class SQLiteStore(FilesInSQLite, Store):
                            (owner + digest, _bump(db, "seq")))
             self._cap(db, "prefixes")
         entry.id = _bump(db, "journal_id")
-        fields = {k: v for k, v in asdict(entry).items() if k != "request"}
         db.execute("INSERT INTO journal VALUES (?, ?, ?)",
-                   (entry.id, json.dumps(fields), entry.request))
+                   (entry.id, json.dumps(entry.portable(REQUEST)), entry.request))
         db.execute("DELETE FROM journal WHERE id <= ?", (entry.id - self._journal_size,))
         return entry.id
 

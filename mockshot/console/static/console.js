@@ -9,6 +9,7 @@ const PAGE = 50;
 const state = {
   tab: "journal", test: "", token: sessionStorage.getItem("mockshot-token") || "",
   virtual: false, pages: {}, open: new Set(), refreshing: new Set(), timers: {},
+  details: new Map(),  // entry id → the whole entry, while what the page shows of it holds
 };
 
 // ---- talking to the control API --------------------------------------------------------
@@ -141,7 +142,7 @@ function callRow(view, entry, fresh) {
                         onclick: () => toggle(view, entry.id, row)},
     el("td", {}, entry.id), el("td", {}, when(entry.at)), el("td", {}, entry.operation),
     el("td", {}, entry.model || ""), statusCell(entry), el("td", {}, entry.elapsed_ms.toFixed(1)),
-    el("td", {}, entry.rule ? `${entry.rule}${entry.rule_use ? " #" + entry.rule_use : ""}` : ""),
+    el("td", {}, entry.rule ? `${entry.rule} · use ${entry.rule_use + 1}` : ""),
     el("td", {}, entry.seed), el("td", {}, replyTags(entry)));
   return row;
 }
@@ -155,7 +156,7 @@ function renderRows(view, entries, known) {
     if (state.open.has(`${view}:${entry.id}`)) {
       const detail = el("tr", {class: "detail", "data-for": entry.id}, el("td", {colspan: 9}, "loading…"));
       rows.push(detail);
-      fillDetail(detail, entry.id);
+      fillDetail(detail, entry.id, entry);
     }
   }
   if (!entries.length) rows.push(el("tr", {}, el("td", {colspan: 9, class: "empty"}, "No calls yet.")));
@@ -193,10 +194,17 @@ async function toggle(view, id, row) {
   await fillDetail(detail, id);
 }
 
-async function fillDetail(detail, id) {
-  let entry;
-  try { entry = await api(`/journal/${id}`); } catch (error) {
-    detail.firstChild.textContent = error.message; return;
+async function fillDetail(detail, id, listed) {
+  // a live refresh redraws the rows: an open entry is fetched again only if it moved on
+  // (a stream still being sent), so ten refreshes a second cost no requests
+  const known = state.details.get(id);
+  let entry = known && listed && known.chunks_sent === listed.chunks_sent &&
+    known.status === listed.status ? known : null;
+  if (!entry) {
+    try { entry = await api(`/journal/${id}`); } catch (error) {
+      detail.firstChild.textContent = error.message; return;
+    }
+    state.details.set(id, entry);
   }
   const grid = el("div", {class: "detail-grid", "data-testid": "detail"},
     el("div", {}, el("h3", {}, "What was answered"), el("div", {"data-testid": "summary"}, summary(entry)),
@@ -277,7 +285,8 @@ function replyPart(entry) {
 function facts(entry) {
   const rows = [
     ["status", entry.status], ["account", entry.account], ["surface", entry.surface],
-    ["rule", entry.rule ? `${entry.rule} (use ${entry.rule_use})` : "none: the seeded generator answered"],
+    ["rule", entry.rule ? `${entry.rule} (its use ${entry.rule_use + 1}; rule_use ${entry.rule_use})`
+                        : "none: the seeded generator answered"],
     ["replay seed", entry.seed], ["identical calls before", entry.ordinal],
     ["fault", entry.fault], ["error", entry.error], ["retry after", entry.retry_after],
     ["cost", entry.cost ? usd(entry.cost) : null], ["chunks sent", entry.chunks_sent],
@@ -289,7 +298,7 @@ function facts(entry) {
     `-H 'Content-Type: application/json' \\\n  -H 'X-Mockshot-Seed: ${entry.seed}' -d @request.json`;
   return el("div", {}, list, el("h3", {}, "Replay it"),
     el("pre", {"data-testid": "replay"}, entry.rule
-      ? `A rule answered this call: reset and send the same calls in order to see use ${entry.rule_use} again,\nor:\n${replay}`
+      ? `A rule answered this call: load the same scenario, reset, and send the same calls in order\n(the seed replays what the rule left to the generator):\n${replay}`
       : replay));
 }
 
@@ -474,11 +483,11 @@ function onJournal(news) {
 
 // ---- actions: the same admin API, the same token rule ----------------------------------
 
-async function act(what, path, options) {
+async function act(what, path, options, forgets) {
   try {
     await api(path, options);
     notice(what);
-    state.open.clear();
+    if (forgets) { state.open.clear(); state.pages = {}; state.details.clear(); }
     refreshAll();
   } catch (error) { notice(error.message, true); }
 }
@@ -501,8 +510,7 @@ function setUp() {
   form.addEventListener("submit", (event) => event.preventDefault());
   document.getElementById("reset").addEventListener("click", () => {
     if (!confirm("Forget the journal, call counts, rule uses and scenario states? Rules stay.")) return;
-    state.pages = {};
-    act("Reset: the journal and progress are forgotten; rules stay.", "/reset", {method: "POST"});
+    act("Reset: the journal and progress are forgotten; rules stay.", "/reset", {method: "POST"}, true);
   });
   document.getElementById("advance").addEventListener("click", () => {
     const seconds = Number(document.getElementById("advance-seconds").value);
@@ -518,12 +526,13 @@ function setUp() {
     event.target.value = "";
   });
   document.getElementById("partition").addEventListener("change", (event) => {
-    state.test = event.target.value; state.pages = {}; state.open.clear();
+    state.test = event.target.value; state.pages = {}; state.open.clear(); state.details.clear();
     reconnect(); refreshAll();
   });
   document.getElementById("partition").addEventListener("focus", loadPartitions);
   loadPartitions();
   reconnect();
+  refreshAll();  // the feed's hello refreshes again; the page works even if it cannot connect
 }
 
 document.addEventListener("DOMContentLoaded", setUp);
