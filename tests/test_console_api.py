@@ -335,3 +335,21 @@ def test_the_page_reaches_nothing_beyond_the_mock():
         urls = re.findall(r"""(?:src|href)=["']([^"']+)""", text) + \
             re.findall(r"https?://[^\s\"'`]+", text)
         assert all(u.startswith(("/_mockshot/", "#", "data:")) for u in urls), (asset, urls)
+
+
+def test_the_feed_sees_calls_another_worker_served_on_a_shared_store(tmp_path):
+    """Two mocks on one state directory are two workers: a call the second serves never
+    announces itself to the first, whose feed finds it by looking at the journal."""
+    here = create_app(Settings(clock="virtual", state_dir=str(tmp_path)))
+    there = create_app(Settings(clock="virtual", state_dir=str(tmp_path)))
+
+    async def run() -> list[tuple[str, dict]]:
+        async with async_http_client(here) as http, async_http_client(there) as other, \
+                http.stream("GET", "/_mockshot/events") as feed:
+            events = Events(feed)
+            hello = await events.next()
+            await other.get("/v1/models", headers=AUTH)
+            return hello + await events.next()
+
+    assert asyncio.run(run()) == [("hello", {"latest_id": None, "test": None}),
+                                  ("journal", {"latest_id": 1, "test": None})]
