@@ -32,7 +32,8 @@ class Watcher:
         self.wake.clear()
         return latest, steered
 
-    def _poke(self) -> None:
+    def poke(self) -> None:
+        """Wake the watcher, from its own loop or from any other thread."""
         try:
             running = asyncio.get_running_loop()
         except RuntimeError:
@@ -65,10 +66,10 @@ class Changes:
         for watcher in self.watchers:
             if entry_id > watcher.latest.get(test_id, -1):
                 watcher.latest[test_id] = entry_id
-            watcher._poke()
+            watcher.poke()
 
     def steered(self, test_id: str | None) -> None:
         """Rules, scenario states, accounts, the clock or the journal were changed."""
         for watcher in self.watchers:
             watcher.steered.add(test_id)
-            watcher._poke()
+            watcher.poke()
