@@ -161,7 +161,7 @@ def test_a_bad_page_query_is_a_400_naming_it(http, query):
     assert query.split("=")[0] in found.json()["error"]["message"]
 
 
-def test_a_page_of_ten_thousand_entries_answers_quickly(http):
+def test_a_journal_of_ten_thousand_entries_pages_from_the_middle():
     mock = Mock(Settings(clock="virtual", journal_size=10_000))
     for index in range(10_000):
         mock.store.sync(mock.store.settle(JournalEntry(

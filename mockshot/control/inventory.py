@@ -7,6 +7,8 @@ public API would show its owner (the balance body, the FileObjects, the batch ob
 plus what only a mock can show: the tier's limits and usage windows, and every batch's
 timeline — the moments its schedule reaches each state, past and future. Reading a batch
 here answers the lines its schedule says are due, as any reader of a batch does.
+The one-account and clock bodies live here too, so `/accounts/{key}` and `/clock` (in
+api.py) show an account and the time exactly as these panels do.
 """
 
 from __future__ import annotations
@@ -53,13 +55,9 @@ def account_body(mock: Mock, key: str, state: AccountState) -> dict:
 
 async def known_accounts(mock: Mock) -> list[str]:
     """The configured accounts, then the journal's, most recently active first."""
-    seen: dict[str, None] = {}
-    for entry in reversed(await mock.store.journal()):
-        if entry.account:
-            seen.setdefault(entry.account)
     configured = [*mock.accounts.plans, *(mock.accounts.of(k) for k in mock.settings.api_key)]
-    ordered = dict.fromkeys([*configured, *seen])
-    return list(ordered)[:MOST_ACCOUNTS]
+    active = [e.account for e in reversed(await mock.store.journal()) if e.account]
+    return list(dict.fromkeys([*configured, *active]))[:MOST_ACCOUNTS]
 
 
 async def account_view(mock: Mock, account: str, now: float) -> dict:

@@ -97,7 +97,7 @@ function filterQuery() {
 }
 
 function pageOf(view) {
-  if (!state.pages[view]) state.pages[view] = {before: null, stack: [], latest: null, unseen: 0};
+  if (!state.pages[view]) state.pages[view] = {before: null, stack: [], unseen: 0};
   return state.pages[view];
 }
 
@@ -113,7 +113,7 @@ async function loadJournal(view) {
   const known = new Set([...document.querySelectorAll(`#${view}-rows tr.call`)].map((row) => row.dataset.id));
   renderRows(view, found.data, known);
   renderPager(view, found);
-  page.latest = found.latest_id; page.unseen = 0;
+  page.unseen = 0;
   for (const entry of found.data) addOperation(entry.operation);
 }
 
@@ -174,8 +174,8 @@ function renderPager(view, found) {
   }}, "Older →");
   const first = page.before === null ? "newest" : `before #${page.before}`;
   const live = page.before === null ? "live" : "paused: go to the newest page for live updates";
-  const jump = page.unseen ? el("button", {onclick: () => { page.before = null; page.stack = []; loadJournal(view); }},
-                                `${page.unseen} newer call(s)`) : null;
+  const jump = page.before !== null ? el("button", {onclick: () => { page.before = null; page.stack = []; loadJournal(view); }},
+                                        "Newest") : null;
   pager.replaceChildren(...[newer, older, el("span", {"data-testid": "total"},
     `${found.total} call(s) · showing ${found.data.length}, ${first} · ${live}`), jump].filter(Boolean));
 }
@@ -466,18 +466,14 @@ function handle(message) {
 function onJournal(news) {
   for (const view of ["journal", "unmatched"]) {
     const page = pageOf(view);
-    if (page.before !== null) {  // paged back: say how much is new, do not move the page
-      page.unseen += 1;
-      if (state.tab === view) document.querySelector(`#${view}-pager span`).textContent += " · new calls arrived";
+    if (page.before !== null && !page.unseen) {  // paged back: say so, do not move the page
+      page.unseen = 1;
+      const total = document.querySelector(`#${view}-pager [data-testid=total]`);
+      if (total) total.textContent += " · newer calls arrived";
     }
   }
-  if (state.tab === "journal" || state.tab === "unmatched") {
-    if (pageOf(state.tab).before === null) refresh(state.tab);
-  } else if (state.tab !== "rules") {
-    refresh(state.tab);
-  } else {
-    refresh("rules");
-  }
+  const paged = (state.tab === "journal" || state.tab === "unmatched") && pageOf(state.tab).before !== null;
+  if (!paged) refresh(state.tab);
   loadClock();
 }
 
